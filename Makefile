@@ -1,0 +1,101 @@
+# bulletin - see README.md.  `make demo` and `make check` install what they
+# need with apt-get (as root on Debian 12), so a fresh machine needs nothing
+# else.
+
+PREFIX    ?= /usr/local
+CC        ?= cc
+VERSION   := 0.1.0
+B         := build
+
+# Debian packages: to build and run, and in addition to test.
+DEB_BUILD := gcc make pkg-config libc6-dev libgmime-3.0-dev libxml2-dev \
+	libvectorscan-dev libpcre2-dev libsqlite3-dev libgnutls28-dev \
+	libetpan-dev libcurl4-gnutls-dev
+DEB_TEST  := $(DEB_BUILD) libcmocka-dev sqlite3 python3
+
+PKGS      := gmime-3.0 libxml-2.0 libhs libpcre2-8 sqlite3 gnutls
+WARN      := -Wall -Wextra -Wshadow -Wcast-qual -Wformat=2 -Wstrict-prototypes \
+	-Wmissing-prototypes -Wwrite-strings -Wvla -Werror
+CFLAGS    ?= -O2 -g
+ALL_CFLAGS = -std=c11 -D_GNU_SOURCE -DBULLETIN_VERSION='"$(VERSION)"' \
+	$(WARN) $(CFLAGS) $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+LIBS       = $(filter-out -specs=%,$(shell pkg-config --libs $(PKGS) 2>/dev/null))
+SAN       := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+
+SRCS      := $(sort $(wildcard mailer/*.c))
+LIB_SRCS  := $(filter-out mailer/main.c,$(SRCS))
+OBJS      := $(LIB_SRCS:mailer/%.c=$(B)/%.o)
+SAN_OBJS  := $(LIB_SRCS:mailer/%.c=$(B)/san/%.o)
+UNIT_SRCS := $(sort $(wildcard tests/unit/test_*.c))
+UNITS     := $(UNIT_SRCS:tests/unit/%.c=$(B)/%)
+SAN_UNITS := $(UNIT_SRCS:tests/unit/%.c=$(B)/san/%)
+
+.PHONY: all deps test-deps demo check unit e2e bench clean install check-style
+
+all: $(B)/bulletin
+
+# Installs the missing Debian packages (needs root; prints the command
+# otherwise).
+define install_missing
+	@missing=""; for p in $(1); do \
+		s=$$(dpkg-query -W -f='$${db:Status-Status}' $$p 2>/dev/null); \
+		[ "$$s" = installed ] || missing="$$missing $$p"; done; \
+	[ -z "$$missing" ] && exit 0; \
+	if [ "$$(id -u)" != 0 ]; then \
+		echo "missing Debian packages:$$missing; as root run: apt-get install$$missing" >&2; exit 1; fi; \
+	echo "installing:$$missing"; \
+	export DEBIAN_FRONTEND=noninteractive; \
+	apt-get update -qq && apt-get install -y -qq --no-install-recommends $$missing >/dev/null
+endef
+deps:
+	$(call install_missing,$(DEB_BUILD))
+test-deps:
+	$(call install_missing,$(DEB_TEST))
+
+$(B)/%.o: mailer/%.c $(wildcard mailer/*.h) | $(B)
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+$(B)/san/%.o: mailer/%.c $(wildcard mailer/*.h) | $(B)
+	$(CC) $(ALL_CFLAGS) $(SAN) -c -o $@ $<
+$(B)/libbulletin.a: $(OBJS)
+	rm -f $@ && ar rcs $@ $^
+$(B)/san/libbulletin.a: $(SAN_OBJS)
+	rm -f $@ && ar rcs $@ $^
+$(B)/bulletin: $(B)/main.o $(B)/libbulletin.a
+	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LIBS)
+$(B):
+	mkdir -p $(B)/san
+
+$(B)/test_%: tests/unit/test_%.c tests/unit/unit.h $(B)/libbulletin.a
+	$(CC) $(ALL_CFLAGS) -Imailer -o $@ $< $(B)/libbulletin.a $(LIBS) -lcmocka
+$(B)/san/test_%: tests/unit/test_%.c tests/unit/unit.h $(B)/san/libbulletin.a
+	$(CC) $(ALL_CFLAGS) $(SAN) -Imailer -o $@ $< $(B)/san/libbulletin.a $(LIBS) -lcmocka
+
+# The main job on the bundled sample inbox: no servers, no config.
+demo: deps
+	$(MAKE) all
+	$(B)/bulletin classify --rules filters tests/fixtures/inbox
+
+check: test-deps
+	$(MAKE) all $(UNITS) $(SAN_UNITS)
+	sh tests/run.sh $(B)
+
+unit: $(UNITS) $(SAN_UNITS)
+	sh tests/run.sh $(B) unit
+
+bench: deps
+	$(MAKE) all $(B)/gmime-baseline
+	sh bench/run.sh $(B)
+
+$(B)/gmime-baseline: bench/gmime_baseline.c | $(B)
+	$(CC) $(ALL_CFLAGS) -o $@ $< $(LIBS)
+
+check-style:
+	@! grep -nE '\b(sprintf|strcpy|strcat|atoi|atol|strtok|gets)\s*\(' mailer/*.c mailer/*.h
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/bulletin/filters
+	install -m 755 $(B)/bulletin $(DESTDIR)$(PREFIX)/bin/bulletin
+	install -m 644 filters/*.rules filters/README.md $(DESTDIR)$(PREFIX)/share/bulletin/filters/
+
+clean:
+	rm -rf $(B)

@@ -1,0 +1,57 @@
+/* log.c - see log.h */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "log.h"
+
+static enum log_level log_max = LOG_INFO;
+static int log_journal;
+
+void
+log_init(enum log_level max, int journal)
+{
+	log_max = max;
+	log_journal = journal;
+}
+
+static void
+log_v(enum log_level lvl, int err, const char *fmt, va_list ap)
+{
+	/* syslog priorities: err 3, warning 4, info 6, debug 7 */
+	static const int prio[] = { 3, 4, 6, 7 };
+	static const char *const tag[] = { "error: ", "warning: ", "", "debug: " };
+
+	if (lvl > log_max)
+		return;
+	if (log_journal)
+		fprintf(stderr, "<%d>", prio[lvl]);
+	fputs("bulletin: ", stderr);
+	fputs(tag[lvl], stderr);
+	vfprintf(stderr, fmt, ap);
+	if (err)
+		fprintf(stderr, ": %s", strerror(err));
+	fputc('\n', stderr);
+}
+
+void
+log_msg(enum log_level lvl, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	log_v(lvl, 0, fmt, ap);
+	va_end(ap);
+}
+
+void
+log_errno(enum log_level lvl, const char *fmt, ...)
+{
+	int err = errno;
+	va_list ap;
+
+	va_start(ap, fmt);
+	log_v(lvl, err, fmt, ap);
+	va_end(ap);
+}

@@ -1,0 +1,35 @@
+/*
+ * rules.h - filters/*.rules to a compiled rule set (classify.h uses it).
+ *
+ * The language is documented in filters/README.md.  rules.c parses the
+ * files; classify.c compiles every phrase, word and regex rule of every
+ * category once into one Vectorscan database per field, so classifying an
+ * item scans each field once; PCRE2 runs only the few regexes Vectorscan
+ * cannot compile.  Pure apart from reading the rule files.
+ */
+#ifndef BULLETIN_RULES_H
+#define BULLETIN_RULES_H
+
+#include <stddef.h>
+
+#include "util.h"
+
+struct ruleset;
+
+/*
+ * Loads path: a directory (every *.rules file in it, in name order) or one
+ * file.  On any error returns -1 with *err_r set to one or more lines
+ * "FILE:LINE: message" (caller frees); the set is then unusable and
+ * nothing is returned.  On success *rs_r is set; free with rules_free().
+ */
+int rules_load(const char *path, struct ruleset **rs_r, char **err_r);
+void rules_free(struct ruleset **rs);
+
+size_t rules_count(const struct ruleset *rs);            /* rules */
+size_t rules_ncategories(const struct ruleset *rs);
+const char *rules_category_id(const struct ruleset *rs, size_t i);
+const char *rules_category_name(const struct ruleset *rs, size_t i);
+/* Index of category id, or -1. */
+long rules_category_find(const struct ruleset *rs, const char *id);
+
+#endif

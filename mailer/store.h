@@ -1,0 +1,94 @@
+/*
+ * store.h - the SQLite store (WAL): messages, items, labels.
+ *
+ * Only store.c includes sqlite3.h.  Writes happen inside a transaction
+ * the caller opens with store_begin() and ends with store_commit(): a
+ * message is stored together with all its items and labels, or not at
+ * all, whatever kill -9 interrupts.  Strings passed in are copied;
+ * strings handed to callbacks are borrowed for the callback's duration.
+ */
+#ifndef BULLETIN_STORE_H
+#define BULLETIN_STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "split.h"
+
+struct store;
+
+/* Opens (creating and migrating as needed) the store at path.  Returns
+ * 0, or -1 with *err_r set (caller frees). */
+int store_open(const char *path, struct store **st_r, char **err_r);
+void store_close(struct store **st);
+
+/* Transactions.  Each returns 0 or -1 (logged).  store_begin takes the
+ * write lock at once (BEGIN IMMEDIATE). */
+int store_begin(struct store *st);
+int store_commit(struct store *st);
+int store_rollback(struct store *st);
+
+/* Content hash used for de-duplication: SHA-256 of the raw bytes as 64
+ * lower-case hex digits. */
+void store_hash(const void *data, size_t len, char hex[65]);
+
+/* 1 when a message with this content hash is stored, 0 when not, -1 on
+ * error. */
+int store_has_message(struct store *st, const char *hash);
+
+struct store_msg {
+	const char *hash;        /* store_hash() of raw */
+	const char *message_id;  /* may be NULL */
+	const char *source;      /* where it came from (path, folder) */
+	const char *subject;
+	const char *from;
+	int64_t date;            /* the bulletin's own date, 0 unknown */
+	int64_t received;        /* when it entered the store */
+	const char *raw;
+	size_t raw_len;
+};
+
+/* Inserts a message; *id_r gets its row id.  Returns 0, 1 when a message
+ * with the same hash was already there (*id_r is then that one), -1 on
+ * error.  Call inside a transaction. */
+int store_add_message(struct store *st, const struct store_msg *m,
+    int64_t *id_r);
+
+/* Inserts item number seq of message msg_id with its labels.  Returns 0
+ * or -1.  Call inside the message's transaction. */
+int store_add_item(struct store *st, int64_t msg_id, unsigned seq,
+    const struct item *it);
+
+/* Items in the store, oldest arrival first. */
+struct store_item {
+	int64_t id;
+	int64_t msg_id;
+	const char *message_id;  /* of the message, may be NULL */
+	const char *msg_source;
+	const char *subject;
+	const char *from;
+	int64_t received;
+	const char *title;
+	int64_t date;
+	const char *url;         /* may be NULL */
+	const char *text;
+	const char *source;
+	unsigned words;
+	const char *const *labels;   /* n_labels category ids */
+	size_t n_labels;
+};
+
+struct store_query {
+	int64_t since, until;    /* received in [since, until); 0 = open */
+	const char *label;       /* only items with this label, or NULL */
+};
+
+/* Calls cb for every item matching q; cb returns 0 to go on, non-zero to
+ * stop (that value is returned).  Returns 0, or -1 on error. */
+int store_items(struct store *st, const struct store_query *q,
+    int (*cb)(void *ctx, const struct store_item *it), void *ctx);
+
+/* Counts for summaries. */
+int store_count_messages(struct store *st, int64_t *n_r);
+
+#endif
