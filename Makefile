@@ -18,6 +18,7 @@ WARN      := -Wall -Wextra -Wshadow -Wcast-qual -Wformat=2 -Wstrict-prototypes \
 	-Wmissing-prototypes -Wwrite-strings -Wvla -Werror
 CFLAGS    ?= -O2 -g
 ALL_CFLAGS = -std=c11 -D_GNU_SOURCE -DBULLETIN_VERSION='"$(VERSION)"' \
+	-DBULLETIN_SHAREDIR='"$(PREFIX)/share/bulletin"' \
 	$(WARN) $(CFLAGS) $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 LIBS       = $(filter-out -specs=%,$(shell pkg-config --libs $(PKGS) 2>/dev/null))
 SAN       := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
@@ -53,22 +54,22 @@ test-deps:
 	$(call install_missing,$(DEB_TEST))
 
 $(B)/%.o: mailer/%.c $(wildcard mailer/*.h) | $(B)
-	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+	@echo "  CC $@"; $(CC) $(ALL_CFLAGS) -c -o $@ $<
 $(B)/san/%.o: mailer/%.c $(wildcard mailer/*.h) | $(B)
-	$(CC) $(ALL_CFLAGS) $(SAN) -c -o $@ $<
+	@echo "  CC $@"; $(CC) $(ALL_CFLAGS) $(SAN) -c -o $@ $<
 $(B)/libbulletin.a: $(OBJS)
 	rm -f $@ && ar rcs $@ $^
 $(B)/san/libbulletin.a: $(SAN_OBJS)
 	rm -f $@ && ar rcs $@ $^
 $(B)/bulletin: $(B)/main.o $(B)/libbulletin.a
-	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LIBS)
+	@echo "  CC $@"; $(CC) $(ALL_CFLAGS) -o $@ $^ $(LIBS)
 $(B):
 	mkdir -p $(B)/san
 
 $(B)/test_%: tests/unit/test_%.c tests/unit/unit.h $(B)/libbulletin.a
-	$(CC) $(ALL_CFLAGS) -Imailer -o $@ $< $(B)/libbulletin.a $(LIBS) -lcmocka
+	@echo "  CC $@"; $(CC) $(ALL_CFLAGS) -Imailer -o $@ $< $(B)/libbulletin.a $(LIBS) -lcmocka
 $(B)/san/test_%: tests/unit/test_%.c tests/unit/unit.h $(B)/san/libbulletin.a
-	$(CC) $(ALL_CFLAGS) $(SAN) -Imailer -o $@ $< $(B)/san/libbulletin.a $(LIBS) -lcmocka
+	@echo "  CC $@"; $(CC) $(ALL_CFLAGS) $(SAN) -Imailer -o $@ $< $(B)/san/libbulletin.a $(LIBS) -lcmocka
 
 # The main job on the bundled sample inbox: no servers, no config.
 demo: deps
@@ -87,7 +88,7 @@ bench: deps
 	sh bench/run.sh $(B)
 
 $(B)/gmime-baseline: bench/gmime_baseline.c | $(B)
-	$(CC) $(ALL_CFLAGS) -o $@ $< $(LIBS)
+	@echo "  CC $@"; $(CC) $(ALL_CFLAGS) -o $@ $< $(LIBS)
 
 check-style:
 	@! grep -nE '\b(sprintf|strcpy|strcat|atoi|atol|strtok|gets)\s*\(' mailer/*.c mailer/*.h

@@ -1,5 +1,5 @@
 /*
- * rules.h - filters/*.rules to a compiled rule set (classify.h uses it).
+ * rules.h - filters/NAME.rules files to a compiled rule set (classify.h uses it).
  *
  * The language is documented in filters/README.md.  rules.c parses the
  * files; classify.c compiles every phrase, word and regex rule of every

@@ -1,0 +1,65 @@
+/* json.c - see json.h */
+#include <inttypes.h>
+
+#include "json.h"
+#include "util.h"
+
+void
+json_str(FILE *f, const char *s)
+{
+	if (!s) {
+		fputs("null", f);
+		return;
+	}
+	putc('"', f);
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+
+		switch (c) {
+		case '"': fputs("\\\"", f); break;
+		case '\\': fputs("\\\\", f); break;
+		case '\n': fputs("\\n", f); break;
+		case '\r': fputs("\\r", f); break;
+		case '\t': fputs("\\t", f); break;
+		default:
+			if (c < 0x20)
+				fprintf(f, "\\u%04x", c);
+			else
+				putc(c, f);
+		}
+	}
+	putc('"', f);
+}
+
+static void
+key(FILE *f, int first, const char *k)
+{
+	if (!first)
+		putc(',', f);
+	json_str(f, k);
+	putc(':', f);
+}
+
+void
+json_kstr(FILE *f, int first, const char *k, const char *s)
+{
+	key(f, first, k);
+	json_str(f, s);
+}
+
+void
+json_kint(FILE *f, int first, const char *k, int64_t v)
+{
+	key(f, first, k);
+	fprintf(f, "%" PRId64, v);
+}
+
+void
+json_kdate(FILE *f, int first, const char *k, int64_t t)
+{
+	char d[32];
+
+	time_rfc3339(t, d);
+	key(f, first, k);
+	json_str(f, t ? d : NULL);
+}

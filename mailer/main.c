@@ -1,0 +1,659 @@
+/*
+ * main.c - options and one run of the chosen command; the only exit().
+ *
+ *   bulletin classify [--json] [--explain] PATH...
+ *   bulletin [--config FILE] ingest PATH...
+ *   bulletin [--config FILE] items [--json] [--since D] [--until D]
+ *            [--label ID]
+ *   bulletin check-rules [DIR]
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sysexits.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "json.h"
+#include "log.h"
+#include "message.h"
+#include "process.h"
+#include "rules.h"
+#include "source.h"
+#include "split.h"
+#include "store.h"
+
+/* Messages per store transaction: big enough that commits are cheap,
+ * small enough that a kill loses little work (never data: the rest is
+ * ingested again by the next run). */
+#define INGEST_BATCH 256
+#define INGEST_BATCH_BYTES (32u << 20)
+#define EXCERPT_WORDS 40
+
+struct opts {
+	const char *config, *store, *rules;
+	int json, explain;
+	int64_t since, until;
+	const char *label;
+};
+
+static void
+usage(FILE *f)
+{
+	fputs(
+"usage: bulletin [options] COMMAND [ARGS]\n"
+"\n"
+"commands:\n"
+"  classify [--json] [--explain] PATH...  parse, split and classify mail in\n"
+"                          .eml files, Maildirs or mboxes; needs no store\n"
+"  ingest PATH...          the same, into the store\n"
+"  items [--json] [--since DATE] [--until DATE] [--label ID]\n"
+"                          list stored items (DATE: YYYY-MM-DD or RFC 3339)\n"
+"  check-rules             load the rule files and report errors\n"
+"\n"
+"options:\n"
+"  -c, --config FILE       configuration (default $BULLETIN_CONFIG, else\n"
+"                          " CONFIG_DEFAULT_PATH ")\n"
+"      --store FILE        the SQLite store (overrides [store] path)\n"
+"  -r, --rules DIR         rule files (overrides [rules] dir)\n"
+"      --json              JSON Lines output\n"
+"      --explain           show which rules fired for each item\n"
+"  -v, --verbose           debug messages\n"
+"  -q, --quiet             errors only\n"
+"  -h, --help              this text\n"
+"  -V, --version           the version\n", f);
+}
+
+/* YYYY-MM-DD, or YYYY-MM-DDTHH:MM:SSZ; end_of_day moves a bare date to
+ * the next midnight, so --until includes the day it names. */
+static int
+parse_when(const char *s, int end_of_day, int64_t *t_r)
+{
+	struct tm tm;
+	const char *end;
+
+	memset(&tm, 0, sizeof(tm));
+	end = strptime(s, "%Y-%m-%dT%H:%M:%SZ", &tm);
+	if (end && !*end) {
+		*t_r = (int64_t)timegm(&tm);
+		return 0;
+	}
+	memset(&tm, 0, sizeof(tm));
+	end = strptime(s, "%Y-%m-%d", &tm);
+	if (!end || *end)
+		return -1;
+	*t_r = (int64_t)timegm(&tm) + (end_of_day ? 86400 : 0);
+	return 0;
+}
+
+static int
+load_rules(const struct opts *o, const struct config *cfg,
+    struct ruleset **rs_r)
+{
+	const char *dir = o->rules ? o->rules : cfg->rules_dir;
+	char *err = NULL;
+
+	if (rules_load(dir, rs_r, &err) < 0) {
+		fputs(err ? err : "cannot load rules\n", stderr);
+		log_err("refusing to run with a broken rule set in '%s'", dir);
+		free(err);
+		return -1;
+	}
+	return 0;
+}
+
+/* Per-category counts for summaries. */
+struct tally {
+	size_t *n;
+	size_t ncat;
+};
+
+static void
+tally_items(struct tally *t, const struct ruleset *rs,
+    const struct item_list *items)
+{
+	size_t i, j;
+	long c;
+
+	for (i = 0; i < items->n; i++)
+		for (j = 0; j < items->v[i].n_labels; j++)
+			if ((c = rules_category_find(rs,
+			    items->v[i].labels[j].id)) >= 0 &&
+			    (size_t)c < t->ncat)
+				t->n[c]++;
+}
+
+static void
+tally_print(FILE *f, const struct tally *t, const struct ruleset *rs)
+{
+	size_t i;
+	int first = 1;
+
+	for (i = 0; i < t->ncat; i++) {
+		if (!t->n[i])
+			continue;
+		fprintf(f, "%s%s %zu", first ? ": " : ", ",
+		    rules_category_id(rs, i), t->n[i]);
+		first = 0;
+	}
+	fputc('\n', f);
+}
+
+static void
+print_item_json(FILE *f, const char *title, int64_t date, const char *url,
+    const char *const *labels, size_t n_labels, const char *text,
+    const char *source, unsigned words)
+{
+	char *excerpt = str_first_words(text ? text : "", EXCERPT_WORDS);
+	size_t i;
+
+	putc('{', f);
+	json_kstr(f, 1, "title", title);
+	json_kdate(f, 0, "date", date);
+	json_kstr(f, 0, "url", url);
+	fputs(",\"labels\":[", f);
+	for (i = 0; i < n_labels; i++) {
+		if (i)
+			putc(',', f);
+		json_str(f, labels[i]);
+	}
+	putc(']', f);
+	json_kstr(f, 0, "excerpt", excerpt);
+	json_kint(f, 0, "words", words);
+	json_kstr(f, 0, "source", source);
+	putc('}', f);
+	free(excerpt);
+}
+
+static const char **
+label_ids(const struct item *it)
+{
+	const char **v = xcalloc(it->n_labels + 1, sizeof(*v));
+	size_t i;
+
+	for (i = 0; i < it->n_labels; i++)
+		v[i] = it->labels[i].id;
+	return v;
+}
+
+static void
+print_message_json(FILE *f, const char *name, const struct processed *p)
+{
+	const struct message *m = p->msg;
+	char *from = process_from(m);
+	size_t i;
+
+	putc('{', f);
+	json_kstr(f, 1, "source", name);
+	json_kstr(f, 0, "message_id", m->message_id);
+	json_kstr(f, 0, "subject", m->subject);
+	json_kstr(f, 0, "from", from);
+	json_kdate(f, 0, "date", m->date);
+	if (m->forwarded) {
+		json_kstr(f, 0, "forwarded_by", m->fwd_from);
+		json_kstr(f, 0, "note", m->note);
+	}
+	if (m->n_atts) {
+		fputs(",\"attachments\":[", f);
+		for (i = 0; i < m->n_atts; i++) {
+			if (i)
+				putc(',', f);
+			putc('{', f);
+			json_kstr(f, 1, "filename", m->atts[i].filename);
+			json_kstr(f, 0, "type", m->atts[i].content_type);
+			json_kint(f, 0, "size", (int64_t)m->atts[i].size);
+			putc('}', f);
+		}
+		putc(']', f);
+	}
+	if (m->problem)
+		json_kstr(f, 0, "problem", m->problem);
+	fputs(",\"items\":[", f);
+	for (i = 0; i < p->items.n; i++) {
+		const struct item *it = &p->items.v[i];
+		const char **ids = label_ids(it);
+
+		if (i)
+			putc(',', f);
+		print_item_json(f, it->title, it->date, it->url, ids,
+		    it->n_labels, it->text, it->source, it->words);
+		free(ids);
+	}
+	fputs("]}\n", f);
+	free(from);
+}
+
+static void
+print_labels(FILE *f, const char *const *labels, size_t n)
+{
+	size_t i;
+
+	fputc('[', f);
+	for (i = 0; i < n; i++)
+		fprintf(f, "%s%s", i ? "," : "", labels[i]);
+	fputs("] ", f);
+}
+
+static void
+print_message_text(FILE *f, const char *name, const struct processed *p,
+    const char *explain)
+{
+	const struct message *m = p->msg;
+	char *from = process_from(m);
+	char date[32];
+	size_t i;
+
+	time_rfc3339(m->date, date);
+	fprintf(f, "%s\n  subject: %s\n  from:    %s\n  date:    %s\n", name,
+	    m->subject, from, *date ? date : "unknown");
+	if (m->forwarded)
+		fprintf(f, "  forwarded by %s%s%s\n", m->fwd_from ?
+		    m->fwd_from : "unknown", m->note ? ": " : "",
+		    m->note ? m->note : "");
+	for (i = 0; i < m->n_atts; i++)
+		fprintf(f, "  attachment: %s (%s)\n", m->atts[i].filename ?
+		    m->atts[i].filename : "unnamed", m->atts[i].content_type);
+	for (i = 0; i < p->items.n; i++) {
+		const struct item *it = &p->items.v[i];
+		const char **ids = label_ids(it);
+		char *ex = str_first_words(it->text, 25);
+
+		fprintf(f, "  %zu. ", i + 1);
+		print_labels(f, ids, it->n_labels);
+		fprintf(f, "%s\n", it->title);
+		if (it->url)
+			fprintf(f, "     <%s>\n", it->url);
+		if (*ex)
+			fprintf(f, "     %s\n", ex);
+		free(ex);
+		free(ids);
+	}
+	if (explain && *explain)
+		fprintf(f, "  explain:\n%s", explain);
+	fputc('\n', f);
+}
+
+/* Runs fn over every message of every path; counts failures. */
+static int
+cmd_classify(const struct opts *o, const struct config *cfg, char **paths,
+    int npaths)
+{
+	struct ruleset *rs = NULL;
+	struct buf explain = BUF_INIT(0);
+	size_t nmsg = 0, nitems = 0, failed = 0;
+	struct tally t = { NULL, 0 };
+	int i, ret = EX_SOFTWARE;
+
+	if (load_rules(o, cfg, &rs) < 0) {
+		ret = EX_CONFIG;
+		goto out;
+	}
+	t.ncat = rules_ncategories(rs);
+	t.n = xcalloc(t.ncat, sizeof(*t.n));
+	for (i = 0; i < npaths; i++) {
+		struct source *src = NULL;
+		struct raw_msg raw;
+		char *err = NULL;
+		int r;
+
+		if (source_open(paths[i], cfg->lim.max_message_size, &src,
+		    &err) < 0) {
+			log_err("%s", err);
+			free(err);
+			failed++;
+			continue;
+		}
+		while ((r = source_next(src, &raw, &err)) != 0) {
+			struct processed p;
+
+			if (r < 0) {
+				log_err("%s", err);
+				free(err);
+				err = NULL;
+				failed++;
+				continue;
+			}
+			buf_reset(&explain);
+			if (process_message(rs, &cfg->lim, raw.data, raw.len,
+			    &p, o->explain ? &explain : NULL, &err) < 0) {
+				log_err("%s: %s", raw.name, err);
+				free(err);
+				err = NULL;
+				failed++;
+				processed_free(&p);
+				continue;
+			}
+			if (raw.truncated)
+				log_warn("%s: cut to %zu bytes", raw.name,
+				    cfg->lim.max_message_size);
+			if (p.msg->problem)
+				log_warn("%s: %s", raw.name, p.msg->problem);
+			nmsg++;
+			nitems += p.items.n;
+			tally_items(&t, rs, &p.items);
+			if (o->json)
+				print_message_json(stdout, raw.name, &p);
+			else
+				print_message_text(stdout, raw.name, &p,
+				    explain.data);
+			processed_free(&p);
+		}
+		source_close(&src);
+	}
+	if (!o->json) {
+		printf("%zu messages, %zu items", nmsg, nitems);
+		tally_print(stdout, &t, rs);
+	}
+	ret = failed ? EX_DATAERR : EX_OK;
+out:
+	if (fflush(stdout) != 0) {
+		log_errno(LOG_ERR, "cannot write output");
+		ret = EX_IOERR;
+	}
+	free(t.n);
+	buf_free(&explain);
+	rules_free(&rs);
+	return ret;
+}
+
+static int
+open_store(const struct opts *o, const struct config *cfg,
+    struct store **st_r)
+{
+	const char *path = o->store ? o->store : cfg->store_path;
+	char *err = NULL;
+
+	if (store_open(path, st_r, &err) < 0) {
+		log_err("%s", err);
+		free(err);
+		return -1;
+	}
+	return 0;
+}
+
+static int
+cmd_ingest(const struct opts *o, const struct config *cfg, char **paths,
+    int npaths)
+{
+	struct ruleset *rs = NULL;
+	struct store *st = NULL;
+	size_t nnew = 0, ndup = 0, failed = 0, nitems = 0, batch = 0;
+	size_t batch_bytes = 0;
+	struct tally t = { NULL, 0 };
+	int64_t now = (int64_t)time(NULL);
+	int i, in_txn = 0, ret = EX_SOFTWARE;
+
+	if (load_rules(o, cfg, &rs) < 0) {
+		ret = EX_CONFIG;
+		goto out;
+	}
+	if (open_store(o, cfg, &st) < 0) {
+		ret = EX_CANTCREAT;
+		goto out;
+	}
+	t.ncat = rules_ncategories(rs);
+	t.n = xcalloc(t.ncat, sizeof(*t.n));
+	for (i = 0; i < npaths; i++) {
+		struct source *src = NULL;
+		struct raw_msg raw;
+		char *err = NULL;
+		int r;
+
+		if (source_open(paths[i], cfg->lim.max_message_size, &src,
+		    &err) < 0) {
+			log_err("%s", err);
+			free(err);
+			failed++;
+			continue;
+		}
+		while ((r = source_next(src, &raw, &err)) != 0) {
+			struct processed p;
+			struct store_msg sm;
+			char hash[65], *from = NULL;
+			int64_t id;
+			size_t k;
+
+			if (r < 0) {
+				log_err("%s", err);
+				free(err);
+				err = NULL;
+				failed++;
+				continue;
+			}
+			store_hash(raw.data, raw.len, hash);
+			if ((r = store_has_message(st, hash)) != 0) {
+				if (r < 0)
+					goto out;
+				ndup++;
+				continue;
+			}
+			if (!in_txn) {
+				if (store_begin(st) < 0)
+					goto out;
+				in_txn = 1;
+			}
+			/* A message we cannot parse is still stored raw, so
+			 * nothing is lost and `process` can retry it. */
+			if (process_message(rs, &cfg->lim, raw.data, raw.len,
+			    &p, NULL, &err) < 0) {
+				log_err("%s: %s", raw.name, err);
+				free(err);
+				err = NULL;
+				failed++;
+			} else if (p.msg->problem) {
+				log_warn("%s: %s", raw.name, p.msg->problem);
+			}
+			if (p.msg)
+				from = process_from(p.msg);
+			memset(&sm, 0, sizeof(sm));
+			sm.hash = hash;
+			sm.message_id = p.msg ? p.msg->message_id : NULL;
+			sm.source = raw.name;
+			sm.subject = p.msg ? p.msg->subject : NULL;
+			sm.from = from;
+			sm.date = p.msg ? p.msg->date : 0;
+			sm.received = now;
+			sm.raw = raw.data;
+			sm.raw_len = raw.len;
+			r = store_add_message(st, &sm, &id);
+			for (k = 0; r == 0 && k < p.items.n; k++)
+				if (store_add_item(st, id, (unsigned)k,
+				    &p.items.v[k]) < 0)
+					r = -1;
+			free(from);
+			if (r < 0) {
+				processed_free(&p);
+				goto out;
+			}
+			if (r == 0) {
+				nnew++;
+				nitems += p.items.n;
+				tally_items(&t, rs, &p.items);
+			} else {
+				ndup++;
+			}
+			processed_free(&p);
+			batch_bytes += raw.len;
+			if (++batch >= INGEST_BATCH ||
+			    batch_bytes >= INGEST_BATCH_BYTES) {
+				if (store_commit(st) < 0)
+					goto out;
+				in_txn = 0;
+				batch = batch_bytes = 0;
+			}
+		}
+		source_close(&src);
+	}
+	if (in_txn) {
+		if (store_commit(st) < 0)
+			goto out;
+		in_txn = 0;
+	}
+	printf("ingested %zu new, %zu duplicate, %zu failed messages; "
+	    "%zu items", nnew, ndup, failed, nitems);
+	tally_print(stdout, &t, rs);
+	ret = failed ? EX_DATAERR : EX_OK;
+out:
+	if (in_txn)
+		store_rollback(st);
+	free(t.n);
+	store_close(&st);
+	rules_free(&rs);
+	return ret;
+}
+
+static int
+print_stored(void *ctx, const struct store_item *it)
+{
+	const struct opts *o = ctx;
+	char date[32];
+
+	if (o->json) {
+		print_item_json(stdout, it->title, it->date, it->url,
+		    it->labels, it->n_labels, it->text, it->source,
+		    it->words);
+		putchar('\n');
+		return 0;
+	}
+	time_rfc3339(it->date, date);
+	print_labels(stdout, it->labels, it->n_labels);
+	printf("%s\n    %s, %s%s%s\n", it->title, it->source,
+	    *date ? date : "undated", it->url ? " <" : "",
+	    it->url ? it->url : "");
+	if (it->url)
+		putchar('>');
+	putchar('\n');
+	return 0;
+}
+
+static int
+cmd_items(const struct opts *o, const struct config *cfg)
+{
+	struct store *st = NULL;
+	struct store_query q;
+	struct opts copy = *o;   /* the callback's context is not const */
+	int ret = EX_SOFTWARE;
+
+	if (open_store(o, cfg, &st) < 0)
+		return EX_CANTCREAT;
+	memset(&q, 0, sizeof(q));
+	q.since = o->since;
+	q.until = o->until;
+	q.label = o->label;
+	if (store_items(st, &q, print_stored, &copy) == 0)
+		ret = EX_OK;
+	store_close(&st);
+	if (fflush(stdout) != 0)
+		ret = EX_IOERR;
+	return ret;
+}
+
+static int
+cmd_check_rules(const struct opts *o, const struct config *cfg)
+{
+	struct ruleset *rs = NULL;
+
+	if (load_rules(o, cfg, &rs) < 0)
+		return EX_CONFIG;
+	printf("%zu categories, %zu rules: ok\n", rules_ncategories(rs),
+	    rules_count(rs));
+	rules_free(&rs);
+	return EX_OK;
+}
+
+int
+main(int argc, char **argv)
+{
+	enum { O_STORE = 256, O_JSON, O_EXPLAIN, O_SINCE, O_UNTIL, O_LABEL };
+	static const struct option longopts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "store", required_argument, NULL, O_STORE },
+		{ "rules", required_argument, NULL, 'r' },
+		{ "json", no_argument, NULL, O_JSON },
+		{ "explain", no_argument, NULL, O_EXPLAIN },
+		{ "since", required_argument, NULL, O_SINCE },
+		{ "until", required_argument, NULL, O_UNTIL },
+		{ "label", required_argument, NULL, O_LABEL },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "quiet", no_argument, NULL, 'q' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct opts o;
+	struct config cfg;
+	enum log_level lvl = LOG_INFO;
+	const char *cmd;
+	char *err = NULL;
+	int c, ret;
+
+	memset(&o, 0, sizeof(o));
+	while ((c = getopt_long(argc, argv, "c:r:vqhV", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'c': o.config = optarg; break;
+		case O_STORE: o.store = optarg; break;
+		case 'r': o.rules = optarg; break;
+		case O_JSON: o.json = 1; break;
+		case O_EXPLAIN: o.explain = 1; break;
+		case O_LABEL: o.label = optarg; break;
+		case 'v': lvl = LOG_DEBUG; break;
+		case 'q': lvl = LOG_ERR; break;
+		case 'h': usage(stdout); return EX_OK;
+		case 'V': printf("bulletin %s\n", BULLETIN_VERSION);
+			return EX_OK;
+		case O_SINCE:
+		case O_UNTIL:
+			if (parse_when(optarg, c == O_UNTIL, c == O_SINCE ?
+			    &o.since : &o.until) < 0) {
+				fprintf(stderr, "bulletin: bad date '%s' "
+				    "(want YYYY-MM-DD)\n", optarg);
+				return EX_USAGE;
+			}
+			break;
+		default:
+			usage(stderr);
+			return EX_USAGE;
+		}
+	}
+	/* under systemd, stderr goes to the journal: prefix priorities */
+	log_init(lvl, getenv("JOURNAL_STREAM") != NULL);
+	if (optind >= argc) {
+		usage(stderr);
+		return EX_USAGE;
+	}
+	cmd = argv[optind++];
+	if (config_load(o.config, &cfg, &err) < 0) {
+		fputs(err, stderr);
+		free(err);
+		config_free(&cfg);
+		return EX_CONFIG;
+	}
+	message_init();
+	if (!strcmp(cmd, "classify") || !strcmp(cmd, "ingest")) {
+		if (optind >= argc) {
+			fprintf(stderr, "bulletin: %s needs a PATH "
+			    "(.eml file, Maildir or mbox)\n", cmd);
+			ret = EX_USAGE;
+		} else if (cmd[0] == 'c') {
+			ret = cmd_classify(&o, &cfg, argv + optind,
+			    argc - optind);
+		} else {
+			ret = cmd_ingest(&o, &cfg, argv + optind,
+			    argc - optind);
+		}
+	} else if (!strcmp(cmd, "items") && optind == argc) {
+		ret = cmd_items(&o, &cfg);
+	} else if (!strcmp(cmd, "check-rules") && optind == argc) {
+		ret = cmd_check_rules(&o, &cfg);
+	} else {
+		fprintf(stderr, "bulletin: unknown command or extra "
+		    "arguments: '%s'\n", cmd);
+		usage(stderr);
+		ret = EX_USAGE;
+	}
+	message_shutdown();
+	config_free(&cfg);
+	return ret;
+}
