@@ -1,0 +1,656 @@
+/*
+ * classify.c - compiles a rule set (rules_p.h) into one Vectorscan
+ * database per field and scores items against it.
+ *
+ * Every phrase, word and regex rule that reads a field is one expression
+ * of that field's database, so an item costs one scan per field however
+ * many rules there are.  The callback counts hits per rule; scores are
+ * summed afterwards from the rules that fired only.  Regexes Vectorscan
+ * cannot take (backreferences, lookaround) run on PCRE2 instead, one
+ * pattern at a time: keep them few.  Every pattern is compiled with PCRE2
+ * at load time too, because its messages say what is wrong.
+ */
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <hs/hs.h>
+#define PCRE2_CODE_UNIT_WIDTH 8
+#include <pcre2.h>
+
+#include "classify.h"
+#include "log.h"
+#include "rules.h"
+#include "rules_p.h"
+#include "util.h"
+
+static const char *const field_names[FIELD_N] = {
+	"title", "text", "subject", "from",
+};
+
+/* How a rule is matched. */
+enum engine { ENGINE_HS, ENGINE_HS_ASCII, ENGINE_PCRE };
+
+struct matcher {
+	hs_database_t *db[FIELD_N];     /* NULL: no rule reads the field */
+	hs_scratch_t *scratch;
+	size_t nrules;
+	pcre2_code **pcre;              /* per rule; set for ENGINE_PCRE */
+	pcre2_match_data *md;
+	size_t *fallback;               /* rules on PCRE2 */
+	size_t nfallback;
+	unsigned char *engine;          /* per rule, enum engine */
+	unsigned char *bound;           /* per rule: 1 word start, 2 word end */
+	/* Per classify_item. */
+	unsigned *hits;                 /* per rule, over all fields */
+	unsigned long long *last_end;   /* per rule, in the field scanned */
+	unsigned long *stamp;           /* per rule: scan last_end is from */
+	unsigned long scan;
+	size_t *fired;                  /* rules with hits > 0 */
+	size_t nfired;
+	long *score;                    /* per category */
+};
+
+struct scan {
+	struct ruleset *rs;
+	struct matcher *m;
+	const unsigned char *text;
+	size_t len;
+};
+
+/* ---- word boundaries -------------------------------------------------- */
+
+/* Decodes the UTF-8 sequence at s (n bytes available), leniently: a bad
+ * byte reads as itself. */
+static unsigned
+utf8_at(const unsigned char *s, size_t n)
+{
+	unsigned cp = s[0], i, len;
+
+	if (cp < 0xc0)
+		return cp;
+	len = cp >= 0xf0 ? 4 : cp >= 0xe0 ? 3 : 2;
+	if (len > n)
+		return cp;
+	cp &= 0x3f >> (len - 1);
+	for (i = 1; i < len; i++)
+		cp = (cp << 6) | (s[i] & 0x3f);
+	return cp;
+}
+
+/* Letters and digits of any script count as word characters; the
+ * punctuation and symbol blocks English text uses (’ “ ” – — £ €) do
+ * not, so "NAO’s" has a word "NAO" in it. */
+static int
+is_word_cp(unsigned cp)
+{
+	if (cp < 0x80)
+		return (cp >= 'a' && cp <= 'z') || (cp >= 'A' && cp <= 'Z') ||
+		    (cp >= '0' && cp <= '9') || cp == '_';
+	if (cp <= 0xbf || cp == 0xd7 || cp == 0xf7)
+		return 0;
+	if ((cp >= 0x2000 && cp <= 0x2bff) || (cp >= 0x3000 && cp <= 0x303f) ||
+	    cp == 0xfeff || cp >= 0xfff0)
+		return 0;
+	return 1;
+}
+
+static int
+word_before(const unsigned char *s, size_t at)
+{
+	size_t i = at;
+
+	if (at == 0)
+		return 0;
+	while (i > 0 && at - i < 4 && (s[i - 1] & 0xc0) == 0x80)
+		i--;
+	if (i > 0)
+		i--;
+	return is_word_cp(utf8_at(s + i, at - i));
+}
+
+static int
+word_at(const unsigned char *s, size_t len, size_t at)
+{
+	return at < len && is_word_cp(utf8_at(s + at, len - at));
+}
+
+/* ---- counting --------------------------------------------------------- */
+
+static void
+count_hit(struct scan *sc, unsigned id, unsigned long long from,
+    unsigned long long to)
+{
+	struct matcher *m = sc->m;
+	const struct rule *r = &sc->rs->rules[id];
+
+	if (m->hits[id] >= r->max)
+		return;
+	if ((m->bound[id] & 1) && word_before(sc->text, (size_t)from))
+		return;
+	if ((m->bound[id] & 2) && word_at(sc->text, sc->len, (size_t)to))
+		return;
+	/* A regex reports every end of one occurrence; count it once. */
+	if (m->stamp[id] == m->scan && from < m->last_end[id])
+		return;
+	m->stamp[id] = m->scan;
+	m->last_end[id] = to;
+	if (m->hits[id]++ == 0)
+		m->fired[m->nfired++] = id;
+}
+
+static int
+on_match(unsigned int id, unsigned long long from, unsigned long long to,
+    unsigned int flags, void *ctx)
+{
+	(void)flags;
+	count_hit(ctx, id, from, to);
+	return 0;
+}
+
+static int
+pcre_scan(struct scan *sc, size_t id)
+{
+	struct matcher *m = sc->m;
+	const struct rule *r = &sc->rs->rules[id];
+	PCRE2_SIZE start = 0, *ov;
+	int rc;
+
+	while (m->hits[id] < r->max && start <= sc->len) {
+		rc = pcre2_match(m->pcre[id], sc->text, sc->len, start, 0,
+		    m->md, NULL);
+		if (rc == PCRE2_ERROR_NOMATCH)
+			break;
+		if (rc < 0) {
+			PCRE2_UCHAR msg[256];
+
+			pcre2_get_error_message(rc, msg, sizeof(msg));
+			log_warn("%s:%u: regex failed: %s", r->file, r->line,
+			    (const char *)msg);
+			break;
+		}
+		ov = pcre2_get_ovector_pointer(m->md);
+		count_hit(sc, (unsigned)id, ov[0], ov[1]);
+		start = ov[1];
+		if (ov[1] == ov[0]) {
+			/* Empty match: step over one character. */
+			start++;
+			while (start < sc->len && (sc->text[start] & 0xc0) == 0x80)
+				start++;
+		}
+	}
+	return 0;
+}
+
+/* ---- compiling -------------------------------------------------------- */
+
+/* The rule's pattern as a regex: phrases and words are literals whose
+ * spaces match any run of white space (line breaks too) and whose
+ * apostrophes match the typographic one as well.  Caller frees. */
+static char *
+rule_regex(const struct rule *r)
+{
+	struct buf b = BUF_INIT(0);
+	const unsigned char *s = (const unsigned char *)r->pattern;
+
+	if (r->kind == RULE_REGEX)
+		return xstrdup(r->pattern);
+	while (*s) {
+		if (*s == ' ' || *s == '\t') {
+			buf_addstr(&b, "\\s+");
+			while (*s == ' ' || *s == '\t')
+				s++;
+			continue;
+		}
+		if (*s == '\'' || (s[0] == 0xe2 && s[1] == 0x80 && s[2] == 0x99)) {
+			buf_addstr(&b, "['\\x{2019}]");
+			s += *s == '\'' ? 1 : 3;
+			continue;
+		}
+		if (*s < 0x80 && !((*s >= 'a' && *s <= 'z') ||
+		    (*s >= 'A' && *s <= 'Z') || (*s >= '0' && *s <= '9')))
+			buf_addc(&b, '\\');
+		buf_addc(&b, (char)*s++);
+	}
+	return buf_detach(&b);
+}
+
+static unsigned
+hs_flags(const struct rule *r, enum engine e)
+{
+	unsigned f = HS_FLAG_UTF8;
+
+	if (e != ENGINE_HS_ASCII)
+		f |= HS_FLAG_UCP;
+	if (!r->caseful)
+		f |= HS_FLAG_CASELESS;
+	/* Counting needs where a match starts; so does a word boundary. */
+	if (r->max > 1 || r->kind == RULE_WORD)
+		f |= HS_FLAG_SOM_LEFTMOST;
+	else
+		f |= HS_FLAG_SINGLEMATCH;
+	return f;
+}
+
+static pcre2_code *
+pcre_compile_rule(const struct rule *r, const char *re, struct buf *err)
+{
+	uint32_t opts = PCRE2_UTF | PCRE2_UCP, minlen = 0;
+	PCRE2_UCHAR msg[256];
+	PCRE2_SIZE off;
+	pcre2_code *code;
+	int code_err;
+
+	if (!r->caseful)
+		opts |= PCRE2_CASELESS;
+	code = pcre2_compile((PCRE2_SPTR)re, PCRE2_ZERO_TERMINATED, opts,
+	    &code_err, &off, NULL);
+	if (!code) {
+		pcre2_get_error_message(code_err, msg, sizeof(msg));
+		rules_error(err, r->file, r->line, "bad %s: %s at offset %zu",
+		    r->kind == RULE_REGEX ? "regex" : "pattern",
+		    (const char *)msg, (size_t)off);
+		return NULL;
+	}
+	if (pcre2_pattern_info(code, PCRE2_INFO_MINLENGTH, &minlen) == 0 &&
+	    minlen == 0) {
+		rules_error(err, r->file, r->line,
+		    "regex can match the empty string");
+		pcre2_code_free(code);
+		return NULL;
+	}
+	return code;
+}
+
+/* Tries a regex rule on its own, for the first engine that takes it. */
+static enum engine
+pick_engine(const struct rule *r, const char *re)
+{
+	static const enum engine try[] = { ENGINE_HS, ENGINE_HS_ASCII };
+	hs_compile_error_t *cerr = NULL;
+	hs_database_t *db = NULL;
+	unsigned flags, id = 0;
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(try); i++) {
+		flags = hs_flags(r, try[i]);
+		if (hs_compile_ext_multi(&re, &flags, &id, NULL, 1,
+		    HS_MODE_BLOCK, NULL, &db, &cerr) == HS_SUCCESS) {
+			hs_free_database(db);
+			return try[i];
+		}
+		if (i + 1 == ARRAY_SIZE(try))
+			log_debug("%s:%u: regex runs on pcre2 (vectorscan: %s)",
+			    r->file, r->line, cerr->message);
+		hs_free_compile_error(cerr);
+		cerr = NULL;
+	}
+	return ENGINE_PCRE;
+}
+
+/*
+ * Builds the database of one field from the rules on Vectorscan.  When
+ * Vectorscan refuses one expression that rule moves to PCRE2 and the
+ * field is tried again; *moved_r tells the caller.
+ */
+static int
+compile_field(struct ruleset *rs, enum rule_field f, char **re,
+    struct buf *err, int *moved_r)
+{
+	struct matcher *m = rs->m;
+	hs_compile_error_t *cerr = NULL;
+	const char **exprs;
+	unsigned *flags, *ids, n = 0;
+	size_t i;
+	int ret = -1;
+
+	*moved_r = 0;
+	exprs = xcalloc(rs->nrules, sizeof(*exprs));
+	flags = xcalloc(rs->nrules, sizeof(*flags));
+	ids = xcalloc(rs->nrules, sizeof(*ids));
+	for (i = 0; i < rs->nrules; i++) {
+		if (!(rs->rules[i].fields & (1u << f)) ||
+		    m->engine[i] == ENGINE_PCRE)
+			continue;
+		exprs[n] = re[i];
+		flags[n] = hs_flags(&rs->rules[i], m->engine[i]);
+		ids[n] = (unsigned)i;
+		n++;
+	}
+	if (n == 0) {
+		ret = 0;
+		goto out;
+	}
+	if (hs_compile_ext_multi(exprs, flags, ids, NULL, n, HS_MODE_BLOCK,
+	    NULL, &m->db[f], &cerr) != HS_SUCCESS) {
+		if (cerr->expression >= 0) {
+			i = ids[cerr->expression];
+			log_debug("%s:%u: regex runs on pcre2 (vectorscan: %s)",
+			    rs->rules[i].file, rs->rules[i].line,
+			    cerr->message);
+			m->engine[i] = ENGINE_PCRE;
+			*moved_r = 1;
+		} else {
+			rules_error(err, "rules", 0,
+			    "cannot compile the %s rules: %s", field_names[f],
+			    cerr->message);
+		}
+		m->db[f] = NULL;
+		goto out;
+	}
+	if (hs_alloc_scratch(m->db[f], &m->scratch) != HS_SUCCESS) {
+		rules_error(err, "rules", 0,
+		    "cannot allocate scan scratch for the %s rules",
+		    field_names[f]);
+		goto out;
+	}
+	ret = 0;
+out:
+	hs_free_compile_error(cerr);
+	free(exprs);
+	free(flags);
+	free(ids);
+	return ret;
+}
+
+int
+classify_compile(struct ruleset *rs, int compile, struct buf *err)
+{
+	size_t n = rs->nrules, i, before = err->len, tries;
+	struct matcher *m;
+	char **re;
+	int f, moved;
+
+	m = xcalloc(1, sizeof(*m));
+	m->nrules = n;
+	m->pcre = xcalloc(n, sizeof(*m->pcre));
+	m->engine = xcalloc(n, 1);
+	m->bound = xcalloc(n, 1);
+	re = xcalloc(n, sizeof(*re));
+	for (i = 0; i < n; i++) {
+		struct rule *r = &rs->rules[i];
+		size_t plen = strlen(r->pattern);
+
+		re[i] = rule_regex(r);
+		m->pcre[i] = pcre_compile_rule(r, re[i], err);
+		if (r->kind == RULE_WORD) {
+			const unsigned char *p = (const unsigned char *)r->pattern;
+
+			m->bound[i] = (unsigned char)(
+			    word_at(p, plen, 0) |
+			    word_before(p, plen) << 1);
+		}
+	}
+	if (err->len != before || !compile)
+		goto out;
+	for (i = 0; i < n; i++)
+		if (rs->rules[i].kind == RULE_REGEX)
+			m->engine[i] = (unsigned char)pick_engine(&rs->rules[i],
+			    re[i]);
+	rs->m = m;
+	/* A rule moved to PCRE2 must leave every field's database, or it
+	 * would count twice: start over.  Each round moves one rule. */
+	for (tries = 0, moved = 1; moved && tries <= n; tries++) {
+		for (f = 0; f < FIELD_N; f++) {
+			hs_free_database(m->db[f]);
+			m->db[f] = NULL;
+		}
+		for (f = 0; f < FIELD_N; f++) {
+			if (compile_field(rs, (enum rule_field)f, re, err,
+			    &moved) < 0)
+				break;
+		}
+		if (err->len != before)
+			goto out;
+	}
+	if (moved) {
+		rules_error(err, "rules", 0, "vectorscan refused every rule");
+		goto out;
+	}
+	for (i = 0; i < n; i++) {
+		if (m->engine[i] == ENGINE_PCRE) {
+			/* The interpreter still works when JIT is missing. */
+			pcre2_jit_compile(m->pcre[i], PCRE2_JIT_COMPLETE);
+			if (!m->fallback)
+				m->fallback = xcalloc(n, sizeof(*m->fallback));
+			m->fallback[m->nfallback++] = i;
+		} else {
+			pcre2_code_free(m->pcre[i]);
+			m->pcre[i] = NULL;
+		}
+	}
+	if (m->nfallback) {
+		m->md = pcre2_match_data_create(1, NULL);
+		if (!m->md) {
+			rules_error(err, "rules", 0, "out of memory for pcre2");
+			goto out;
+		}
+	}
+	m->hits = xcalloc(n, sizeof(*m->hits));
+	m->last_end = xcalloc(n, sizeof(*m->last_end));
+	m->stamp = xcalloc(n, sizeof(*m->stamp));
+	m->fired = xcalloc(n, sizeof(*m->fired));
+	m->score = xcalloc(rs->ncats, sizeof(*m->score));
+out:
+	for (i = 0; i < n; i++)
+		free(re[i]);
+	free(re);
+	if (err->len != before) {
+		rs->m = NULL;
+		classify_matcher_free(&m);
+		return -1;
+	}
+	if (!compile)
+		classify_matcher_free(&m);
+	return 0;
+}
+
+void
+classify_matcher_free(struct matcher **mp)
+{
+	struct matcher *m = mp ? *mp : NULL;
+	size_t i;
+	int f;
+
+	if (!m)
+		return;
+	for (f = 0; f < FIELD_N; f++)
+		hs_free_database(m->db[f]);
+	hs_free_scratch(m->scratch);
+	for (i = 0; i < m->nrules; i++)
+		pcre2_code_free(m->pcre[i]);
+	pcre2_match_data_free(m->md);
+	free(m->pcre);
+	free(m->fallback);
+	free(m->engine);
+	free(m->bound);
+	free(m->hits);
+	free(m->last_end);
+	free(m->stamp);
+	free(m->fired);
+	free(m->score);
+	free(m);
+	*mp = NULL;
+}
+
+/* ---- scanning --------------------------------------------------------- */
+
+/* Strict UTF-8 check (no overlongs, surrogates or values past U+10FFFF):
+ * Vectorscan's UTF-8 mode is undefined on anything else. */
+static int
+utf8_valid(const unsigned char *s, size_t n)
+{
+	size_t i = 0, len, k;
+	unsigned c;
+
+	while (i < n) {
+		c = s[i];
+		if (c < 0x80) {
+			i++;
+			continue;
+		}
+		if (c >= 0xc2 && c <= 0xdf)
+			len = 2;
+		else if (c >= 0xe0 && c <= 0xef)
+			len = 3;
+		else if (c >= 0xf0 && c <= 0xf4)
+			len = 4;
+		else
+			return 0;
+		if (n - i < len)
+			return 0;
+		for (k = 1; k < len; k++)
+			if ((s[i + k] & 0xc0) != 0x80)
+				return 0;
+		if ((c == 0xe0 && s[i + 1] < 0xa0) ||
+		    (c == 0xed && s[i + 1] > 0x9f) ||
+		    (c == 0xf0 && s[i + 1] < 0x90) ||
+		    (c == 0xf4 && s[i + 1] > 0x8f))
+			return 0;
+		i += len;
+	}
+	return 1;
+}
+
+static int
+scan_field(struct scan *sc, enum rule_field f, const char *s)
+{
+	struct matcher *m = sc->m;
+	char *clean = NULL;
+	size_t len, i, id;
+	int ret = -1;
+
+	if (!s || !*s)
+		return 0;
+	len = strlen(s);
+	if (len > UINT_MAX / 2) {
+		log_err("%s too long to classify", field_names[f]);
+		return -1;
+	}
+	if (!utf8_valid((const unsigned char *)s, len)) {
+		clean = utf8_clean(s, len);
+		s = clean;
+		len = strlen(s);
+	}
+	sc->text = (const unsigned char *)s;
+	sc->len = len;
+	m->scan++;
+	if (m->db[f] && hs_scan(m->db[f], s, (unsigned)len, 0, m->scratch,
+	    on_match, sc) != HS_SUCCESS) {
+		log_err("vectorscan scan of the %s failed", field_names[f]);
+		goto out;
+	}
+	for (i = 0; i < m->nfallback; i++) {
+		id = m->fallback[i];
+		if (sc->rs->rules[id].fields & (1u << f)) {
+			m->scan++;
+			pcre_scan(sc, id);
+		}
+	}
+	ret = 0;
+out:
+	free(clean);
+	return ret;
+}
+
+static int
+cmp_size(const void *a, const void *b)
+{
+	size_t x = *(const size_t *)a, y = *(const size_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static void
+explain_rule(struct buf *ex, const struct rule *r, unsigned hits)
+{
+	const char *base = strrchr(r->file, '/');
+	static const char *const kinds[] = { "phrase", "word", "regex" };
+	int f, first = 1;
+
+	buf_printf(ex, "  %s:%u %s ", base ? base + 1 : r->file, r->line,
+	    kinds[r->kind]);
+	for (f = 0; f < FIELD_N; f++) {
+		if (r->fields & (1u << f)) {
+			buf_printf(ex, "%s%s", first ? "" : ",", field_names[f]);
+			first = 0;
+		}
+	}
+	if (r->kind == RULE_REGEX)
+		buf_printf(ex, " /%s/", r->pattern);
+	else
+		buf_printf(ex, " \"%s\"", r->pattern);
+	buf_printf(ex, " %+d x%u%s\n", r->weight, hits,
+	    hits == r->max && r->max > 1 ? " (max)" : "");
+}
+
+int
+classify_item(struct ruleset *rs, const struct classify_input *in,
+    struct item *it, struct buf *explain)
+{
+	struct matcher *m = rs->m;
+	struct scan sc = { rs, m, NULL, 0 };
+	const char *fields[FIELD_N];
+	size_t i, k, c, nl = 0;
+	int f, ret = -1;
+	long s;
+
+	fields[FIELD_TITLE] = in->title;
+	fields[FIELD_TEXT] = in->text;
+	fields[FIELD_SUBJECT] = in->subject;
+	fields[FIELD_FROM] = in->from;
+	/* Only what the last item touched needs clearing. */
+	for (i = 0; i < m->nfired; i++)
+		m->hits[m->fired[i]] = 0;
+	m->nfired = 0;
+	for (f = 0; f < FIELD_N; f++)
+		if (scan_field(&sc, (enum rule_field)f, fields[f]) < 0)
+			goto out;
+	memset(m->score, 0, rs->ncats * sizeof(*m->score));
+	/* Rules of a category are contiguous, so this groups them too. */
+	qsort(m->fired, m->nfired, sizeof(*m->fired), cmp_size);
+	for (i = 0; i < m->nfired; i++) {
+		const struct rule *r = &rs->rules[m->fired[i]];
+
+		m->score[r->cat] += (long)r->weight * m->hits[m->fired[i]];
+	}
+	free(it->labels);
+	it->labels = NULL;
+	it->n_labels = 0;
+	for (c = 0; c < rs->ncats; c++)
+		nl += m->score[c] >= rs->cats[c].threshold;
+	if (nl)
+		it->labels = xcalloc(nl, sizeof(*it->labels));
+	for (c = 0, i = 0; c < rs->ncats; c++) {
+		const struct category *cat = &rs->cats[c];
+		int label = m->score[c] >= cat->threshold;
+
+		s = m->score[c];
+		if (label) {
+			it->labels[it->n_labels].id = cat->id;
+			it->labels[it->n_labels].score =
+			    s > 1000000000 ? 1000000000 : (int)s;
+			it->n_labels++;
+		}
+		if (!explain)
+			continue;
+		k = i;
+		while (i < m->nfired && rs->rules[m->fired[i]].cat == c)
+			i++;
+		if (k == i)
+			continue;
+		for (; k < i; k++)
+			explain_rule(explain, &rs->rules[m->fired[k]],
+			    m->hits[m->fired[k]]);
+		if (label)
+			buf_printf(explain, "  %s: %ld >= %ld \xe2\x86\x92 label\n",
+			    cat->id, s, cat->threshold);
+		else
+			buf_printf(explain, "  %s: %ld < %ld\n", cat->id, s,
+			    cat->threshold);
+	}
+	ret = 0;
+out:
+	return ret;
+}
