@@ -26,7 +26,7 @@
 #include "util.h"
 
 static const char *const field_names[FIELD_N] = {
-	"title", "text", "subject", "from",
+	"title", "text", "subject", "from", "lead",
 };
 
 /* How a rule is matched. */
@@ -513,17 +513,19 @@ utf8_valid(const unsigned char *s, size_t n)
 	return 1;
 }
 
+/* Scans len bytes of s (all of it when len is SIZE_MAX). */
 static int
-scan_field(struct scan *sc, enum rule_field f, const char *s)
+scan_field(struct scan *sc, enum rule_field f, const char *s, size_t len)
 {
 	struct matcher *m = sc->m;
 	char *clean = NULL;
-	size_t len, i, id;
+	size_t i, id;
 	int ret = -1;
 
 	if (!s || !*s)
 		return 0;
-	len = strlen(s);
+	if (len == SIZE_MAX)
+		len = strlen(s);
 	if (len > UINT_MAX / 2) {
 		log_err("%s too long to classify", field_names[f]);
 		return -1;
@@ -552,6 +554,23 @@ scan_field(struct scan *sc, enum rule_field f, const char *s)
 out:
 	free(clean);
 	return ret;
+}
+
+/* Length of the lead: CLASSIFY_LEAD_BYTES of text, cut back to the last
+ * white space so no word is halved. */
+static size_t
+lead_len(const char *text)
+{
+	size_t n;
+
+	if (!text)
+		return 0;
+	n = strnlen(text, CLASSIFY_LEAD_BYTES + 1);
+	if (n <= CLASSIFY_LEAD_BYTES)
+		return n;
+	while (n > 0 && text[n] != ' ' && text[n] != '\n')
+		n--;
+	return n;
 }
 
 static int
@@ -600,12 +619,14 @@ classify_item(struct ruleset *rs, const struct classify_input *in,
 	fields[FIELD_TEXT] = in->text;
 	fields[FIELD_SUBJECT] = in->subject;
 	fields[FIELD_FROM] = in->from;
+	fields[FIELD_LEAD] = in->text;
 	/* Only what the last item touched needs clearing. */
 	for (i = 0; i < m->nfired; i++)
 		m->hits[m->fired[i]] = 0;
 	m->nfired = 0;
 	for (f = 0; f < FIELD_N; f++)
-		if (scan_field(&sc, (enum rule_field)f, fields[f]) < 0)
+		if (scan_field(&sc, (enum rule_field)f, fields[f],
+		    f == FIELD_LEAD ? lead_len(in->text) : SIZE_MAX) < 0)
 			goto out;
 	memset(m->score, 0, rs->ncats * sizeof(*m->score));
 	/* Rules of a category are contiguous, so this groups them too. */

@@ -274,7 +274,7 @@ static int
 parse_fields(struct cursor *c, char *t, unsigned *fields_r)
 {
 	static const char *const names[FIELD_N] = {
-		"title", "text", "subject", "from",
+		"title", "text", "subject", "from", "lead",
 	};
 	unsigned fields = 0, f;
 	char *comma;
@@ -284,14 +284,14 @@ parse_fields(struct cursor *c, char *t, unsigned *fields_r)
 		if (comma)
 			*comma = '\0';
 		if (strcmp(t, "any") == 0) {
-			fields |= (1u << FIELD_N) - 1;
+			fields |= FIELDS_ANY;
 		} else {
 			for (f = 0; f < FIELD_N; f++)
 				if (strcmp(t, names[f]) == 0)
 					break;
 			if (f == FIELD_N) {
-				lerr(c, "unknown field '%s' (want title, text, "
-				    "subject, from or any)", t);
+				lerr(c, "unknown field '%s' (want title, "
+				    "text, lead, subject, from or any)", t);
 				return -1;
 			}
 			fields |= 1u << f;

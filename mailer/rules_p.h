@@ -25,7 +25,14 @@
 
 enum rule_kind { RULE_PHRASE, RULE_WORD, RULE_REGEX };
 
-enum rule_field { FIELD_TITLE, FIELD_TEXT, FIELD_SUBJECT, FIELD_FROM, FIELD_N };
+/* FIELD_LEAD is the start of the text (CLASSIFY_LEAD_BYTES): news writing
+ * names its subject there, a passing mention comes later.  "any" covers
+ * the fields before it, so a rule on "any" never counts the lead twice. */
+enum rule_field {
+	FIELD_TITLE, FIELD_TEXT, FIELD_SUBJECT, FIELD_FROM, FIELD_LEAD, FIELD_N
+};
+#define FIELDS_ANY ((1u << FIELD_LEAD) - 1)
+#define CLASSIFY_LEAD_BYTES 320
 
 struct rule {
 	enum rule_kind kind;

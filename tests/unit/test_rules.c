@@ -389,6 +389,32 @@ test_fields(void **state)
 	rules_free(&rs);
 }
 
+/* lead: the first CLASSIFY_LEAD_BYTES of the text, cut at a space; "any"
+ * does not include it, so nothing counts twice. */
+static void
+test_lead(void **state)
+{
+	struct ruleset *rs;
+	char text[1200];
+	size_t i;
+
+	(void)state;
+	rs = load_text("category t\nthreshold 1\n"
+	    "phrase lead +1 early\n"
+	    "phrase lead +4 late\n"
+	    "word any +16 early\n");
+	for (i = 0; i + 6 < sizeof(text); i += 6)
+		memcpy(text + i, "words ", 6);
+	memcpy(text, "early ", 6);
+	memcpy(text + 900, "late  ", 6);
+	text[i] = '\0';
+	assert_int_equal(score_text(rs, text), 17);
+	/* a word cut by the lead's end is not seen there */
+	memcpy(text + 316, "lateness ", 9);
+	assert_int_equal(score_text(rs, text), 17);
+	rules_free(&rs);
+}
+
 static void
 test_pcre_fallback(void **state)
 {
@@ -527,6 +553,7 @@ main(void)
 		cmocka_unit_test(test_errors_collected),
 		cmocka_unit_test(test_include_limits),
 		cmocka_unit_test(test_case_flag),
+		cmocka_unit_test(test_lead),
 		cmocka_unit_test(test_word_boundaries),
 		cmocka_unit_test(test_phrase_spacing),
 		cmocka_unit_test(test_max_hits),
