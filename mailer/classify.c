@@ -42,7 +42,14 @@ struct matcher {
 	size_t nfallback;
 	unsigned char *engine;          /* per rule, enum engine */
 	unsigned char *bound;           /* per rule: 1 word start, 2 word end */
-	/* Per classify_item. */
+};
+
+/* What one classify_item() call changes: one per thread. */
+struct classifier {
+	const struct ruleset *rs;
+	const struct matcher *m;        /* borrowed from rs */
+	hs_scratch_t *scratch;
+	pcre2_match_data *md;
 	unsigned *hits;                 /* per rule, over all fields */
 	unsigned long long *last_end;   /* per rule, in the field scanned */
 	unsigned long *stamp;           /* per rule: scan last_end is from */
@@ -53,8 +60,9 @@ struct matcher {
 };
 
 struct scan {
-	struct ruleset *rs;
-	struct matcher *m;
+	const struct ruleset *rs;
+	const struct matcher *m;
+	struct classifier *c;
 	const unsigned char *text;
 	size_t len;
 };
@@ -122,22 +130,23 @@ static void
 count_hit(struct scan *sc, unsigned id, unsigned long long from,
     unsigned long long to)
 {
-	struct matcher *m = sc->m;
+	const struct matcher *m = sc->m;
+	struct classifier *c = sc->c;
 	const struct rule *r = &sc->rs->rules[id];
 
-	if (m->hits[id] >= r->max)
+	if (c->hits[id] >= r->max)
 		return;
 	if ((m->bound[id] & 1) && word_before(sc->text, (size_t)from))
 		return;
 	if ((m->bound[id] & 2) && word_at(sc->text, sc->len, (size_t)to))
 		return;
 	/* A regex reports every end of one occurrence; count it once. */
-	if (m->stamp[id] == m->scan && from < m->last_end[id])
+	if (c->stamp[id] == c->scan && from < c->last_end[id])
 		return;
-	m->stamp[id] = m->scan;
-	m->last_end[id] = to;
-	if (m->hits[id]++ == 0)
-		m->fired[m->nfired++] = id;
+	c->stamp[id] = c->scan;
+	c->last_end[id] = to;
+	if (c->hits[id]++ == 0)
+		c->fired[c->nfired++] = id;
 }
 
 static int
@@ -152,14 +161,15 @@ on_match(unsigned int id, unsigned long long from, unsigned long long to,
 static int
 pcre_scan(struct scan *sc, size_t id)
 {
-	struct matcher *m = sc->m;
+	const struct matcher *m = sc->m;
+	struct classifier *c = sc->c;
 	const struct rule *r = &sc->rs->rules[id];
 	PCRE2_SIZE start = 0, *ov;
 	int rc;
 
-	while (m->hits[id] < r->max && start <= sc->len) {
+	while (c->hits[id] < r->max && start <= sc->len) {
 		rc = pcre2_match(m->pcre[id], sc->text, sc->len, start, 0,
-		    m->md, NULL);
+		    c->md, NULL);
 		if (rc == PCRE2_ERROR_NOMATCH)
 			break;
 		if (rc < 0) {
@@ -170,7 +180,7 @@ pcre_scan(struct scan *sc, size_t id)
 			    (const char *)msg);
 			break;
 		}
-		ov = pcre2_get_ovector_pointer(m->md);
+		ov = pcre2_get_ovector_pointer(c->md);
 		count_hit(sc, (unsigned)id, ov[0], ov[1]);
 		start = ov[1];
 		if (ov[1] == ov[0]) {
@@ -420,18 +430,6 @@ classify_compile(struct ruleset *rs, int compile, struct buf *err)
 			m->pcre[i] = NULL;
 		}
 	}
-	if (m->nfallback) {
-		m->md = pcre2_match_data_create(1, NULL);
-		if (!m->md) {
-			rules_error(err, "rules", 0, "out of memory for pcre2");
-			goto out;
-		}
-	}
-	m->hits = xcalloc(n, sizeof(*m->hits));
-	m->last_end = xcalloc(n, sizeof(*m->last_end));
-	m->stamp = xcalloc(n, sizeof(*m->stamp));
-	m->fired = xcalloc(n, sizeof(*m->fired));
-	m->score = xcalloc(rs->ncats, sizeof(*m->score));
 out:
 	for (i = 0; i < n; i++)
 		free(re[i]);
@@ -460,16 +458,10 @@ classify_matcher_free(struct matcher **mp)
 	hs_free_scratch(m->scratch);
 	for (i = 0; i < m->nrules; i++)
 		pcre2_code_free(m->pcre[i]);
-	pcre2_match_data_free(m->md);
 	free(m->pcre);
 	free(m->fallback);
 	free(m->engine);
 	free(m->bound);
-	free(m->hits);
-	free(m->last_end);
-	free(m->stamp);
-	free(m->fired);
-	free(m->score);
 	free(m);
 	*mp = NULL;
 }
@@ -517,7 +509,8 @@ utf8_valid(const unsigned char *s, size_t n)
 static int
 scan_field(struct scan *sc, enum rule_field f, const char *s, size_t len)
 {
-	struct matcher *m = sc->m;
+	const struct matcher *m = sc->m;
+	struct classifier *c = sc->c;
 	char *clean = NULL;
 	size_t i, id;
 	int ret = -1;
@@ -537,8 +530,8 @@ scan_field(struct scan *sc, enum rule_field f, const char *s, size_t len)
 	}
 	sc->text = (const unsigned char *)s;
 	sc->len = len;
-	m->scan++;
-	if (m->db[f] && hs_scan(m->db[f], s, (unsigned)len, 0, m->scratch,
+	c->scan++;
+	if (m->db[f] && hs_scan(m->db[f], s, (unsigned)len, 0, c->scratch,
 	    on_match, sc) != HS_SUCCESS) {
 		log_err("vectorscan scan of the %s failed", field_names[f]);
 		goto out;
@@ -546,7 +539,7 @@ scan_field(struct scan *sc, enum rule_field f, const char *s, size_t len)
 	for (i = 0; i < m->nfallback; i++) {
 		id = m->fallback[i];
 		if (sc->rs->rules[id].fields & (1u << f)) {
-			m->scan++;
+			c->scan++;
 			pcre_scan(sc, id);
 		}
 	}
@@ -604,12 +597,81 @@ explain_rule(struct buf *ex, const struct rule *r, unsigned hits)
 	    hits == r->max && r->max > 1 ? " (max)" : "");
 }
 
+/* Compiles the Vectorscan databases, once, when the first classifier is
+ * made: a run with nothing to classify (a no-op fetch) never pays for it. */
+static int
+classify_build(struct ruleset *rs, char **err_r)
+{
+	struct buf err = BUF_INIT(0);
+
+	if (classify_compile(rs, 1, &err) < 0) {
+		*err_r = buf_detach(&err);
+		return -1;
+	}
+	buf_free(&err);
+	return 0;
+}
+
+struct classifier *
+classifier_new(struct ruleset *rs)
+{
+	struct classifier *cl;
+	size_t n = rs->nrules;
+	char *err = NULL;
+
+	if (!rs->m && classify_build(rs, &err) < 0) {
+		log_err("%s", err ? err : "cannot compile the rules");
+		free(err);
+		return NULL;
+	}
+	cl = xcalloc(1, sizeof(*cl));
+	cl->rs = rs;
+	cl->m = rs->m;
+	if (rs->m->scratch &&
+	    hs_clone_scratch(rs->m->scratch, &cl->scratch) != HS_SUCCESS) {
+		log_err("cannot allocate vectorscan scratch");
+		free(cl);
+		return NULL;
+	}
+	if (rs->m->nfallback &&
+	    !(cl->md = pcre2_match_data_create(1, NULL))) {
+		log_err("cannot allocate pcre2 match data");
+		hs_free_scratch(cl->scratch);
+		free(cl);
+		return NULL;
+	}
+	cl->hits = xcalloc(n, sizeof(*cl->hits));
+	cl->last_end = xcalloc(n, sizeof(*cl->last_end));
+	cl->stamp = xcalloc(n, sizeof(*cl->stamp));
+	cl->fired = xcalloc(n, sizeof(*cl->fired));
+	cl->score = xcalloc(rs->ncats, sizeof(*cl->score));
+	return cl;
+}
+
+void
+classifier_free(struct classifier **clp)
+{
+	struct classifier *cl = clp ? *clp : NULL;
+
+	if (!cl)
+		return;
+	hs_free_scratch(cl->scratch);
+	pcre2_match_data_free(cl->md);
+	free(cl->hits);
+	free(cl->last_end);
+	free(cl->stamp);
+	free(cl->fired);
+	free(cl->score);
+	free(cl);
+	*clp = NULL;
+}
+
 int
-classify_item(struct ruleset *rs, const struct classify_input *in,
+classify_item(struct classifier *cl, const struct classify_input *in,
     struct item *it, struct buf *explain)
 {
-	struct matcher *m = rs->m;
-	struct scan sc = { rs, m, NULL, 0 };
+	const struct ruleset *rs = cl->rs;
+	struct scan sc = { rs, cl->m, cl, NULL, 0 };
 	const char *fields[FIELD_N];
 	size_t i, k, c, nl = 0;
 	int f, ret = -1;
@@ -621,33 +683,33 @@ classify_item(struct ruleset *rs, const struct classify_input *in,
 	fields[FIELD_FROM] = in->from;
 	fields[FIELD_LEAD] = in->text;
 	/* Only what the last item touched needs clearing. */
-	for (i = 0; i < m->nfired; i++)
-		m->hits[m->fired[i]] = 0;
-	m->nfired = 0;
+	for (i = 0; i < cl->nfired; i++)
+		cl->hits[cl->fired[i]] = 0;
+	cl->nfired = 0;
 	for (f = 0; f < FIELD_N; f++)
 		if (scan_field(&sc, (enum rule_field)f, fields[f],
 		    f == FIELD_LEAD ? lead_len(in->text) : SIZE_MAX) < 0)
 			goto out;
-	memset(m->score, 0, rs->ncats * sizeof(*m->score));
+	memset(cl->score, 0, rs->ncats * sizeof(*cl->score));
 	/* Rules of a category are contiguous, so this groups them too. */
-	qsort(m->fired, m->nfired, sizeof(*m->fired), cmp_size);
-	for (i = 0; i < m->nfired; i++) {
-		const struct rule *r = &rs->rules[m->fired[i]];
+	qsort(cl->fired, cl->nfired, sizeof(*cl->fired), cmp_size);
+	for (i = 0; i < cl->nfired; i++) {
+		const struct rule *r = &rs->rules[cl->fired[i]];
 
-		m->score[r->cat] += (long)r->weight * m->hits[m->fired[i]];
+		cl->score[r->cat] += (long)r->weight * cl->hits[cl->fired[i]];
 	}
 	free(it->labels);
 	it->labels = NULL;
 	it->n_labels = 0;
 	for (c = 0; c < rs->ncats; c++)
-		nl += m->score[c] >= rs->cats[c].threshold;
+		nl += cl->score[c] >= rs->cats[c].threshold;
 	if (nl)
 		it->labels = xcalloc(nl, sizeof(*it->labels));
 	for (c = 0, i = 0; c < rs->ncats; c++) {
 		const struct category *cat = &rs->cats[c];
-		int label = m->score[c] >= cat->threshold;
+		int label = cl->score[c] >= cat->threshold;
 
-		s = m->score[c];
+		s = cl->score[c];
 		if (label) {
 			it->labels[it->n_labels].id = cat->id;
 			it->labels[it->n_labels].score =
@@ -657,13 +719,13 @@ classify_item(struct ruleset *rs, const struct classify_input *in,
 		if (!explain)
 			continue;
 		k = i;
-		while (i < m->nfired && rs->rules[m->fired[i]].cat == c)
+		while (i < cl->nfired && rs->rules[cl->fired[i]].cat == c)
 			i++;
 		if (k == i)
 			continue;
 		for (; k < i; k++)
-			explain_rule(explain, &rs->rules[m->fired[k]],
-			    m->hits[m->fired[k]]);
+			explain_rule(explain, &rs->rules[cl->fired[k]],
+			    cl->hits[cl->fired[k]]);
 		if (label)
 			buf_printf(explain, "  %s: %ld >= %ld \xe2\x86\x92 label\n",
 			    cat->id, s, cat->threshold);

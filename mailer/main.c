@@ -15,6 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "classify.h"
 #include "config.h"
 #include "json.h"
 #include "log.h"
@@ -281,6 +282,7 @@ cmd_classify(const struct opts *o, const struct config *cfg, char **paths,
     int npaths)
 {
 	struct ruleset *rs = NULL;
+	struct classifier *cl = NULL;
 	struct buf explain = BUF_INIT(0);
 	size_t nmsg = 0, nitems = 0, failed = 0;
 	struct tally t = { NULL, 0 };
@@ -290,6 +292,8 @@ cmd_classify(const struct opts *o, const struct config *cfg, char **paths,
 		ret = EX_CONFIG;
 		goto out;
 	}
+	if (!(cl = classifier_new(rs)))
+		goto out;
 	t.ncat = rules_ncategories(rs);
 	t.n = xcalloc(t.ncat, sizeof(*t.n));
 	for (i = 0; i < npaths; i++) {
@@ -316,7 +320,7 @@ cmd_classify(const struct opts *o, const struct config *cfg, char **paths,
 				continue;
 			}
 			buf_reset(&explain);
-			if (process_message(rs, &cfg->lim, raw.data, raw.len,
+			if (process_message(cl, &cfg->lim, raw.data, raw.len,
 			    &p, o->explain ? &explain : NULL, &err) < 0) {
 				log_err("%s: %s", raw.name, err);
 				free(err);
@@ -354,6 +358,7 @@ out:
 	}
 	free(t.n);
 	buf_free(&explain);
+	classifier_free(&cl);
 	rules_free(&rs);
 	return ret;
 }
@@ -378,6 +383,7 @@ cmd_ingest(const struct opts *o, const struct config *cfg, char **paths,
     int npaths)
 {
 	struct ruleset *rs = NULL;
+	struct classifier *cl = NULL;
 	struct store *st = NULL;
 	size_t nnew = 0, ndup = 0, failed = 0, nitems = 0, batch = 0;
 	size_t batch_bytes = 0;
@@ -436,7 +442,9 @@ cmd_ingest(const struct opts *o, const struct config *cfg, char **paths,
 			}
 			/* A message we cannot parse is still stored raw, so
 			 * nothing is lost and `process` can retry it. */
-			if (process_message(rs, &cfg->lim, raw.data, raw.len,
+			if (!cl && !(cl = classifier_new(rs)))
+				goto out;
+			if (process_message(cl, &cfg->lim, raw.data, raw.len,
 			    &p, NULL, &err) < 0) {
 				log_err("%s: %s", raw.name, err);
 				free(err);
@@ -500,6 +508,7 @@ out:
 		store_rollback(st);
 	free(t.n);
 	store_close(&st);
+	classifier_free(&cl);
 	rules_free(&rs);
 	return ret;
 }
@@ -554,9 +563,16 @@ static int
 cmd_check_rules(const struct opts *o, const struct config *cfg)
 {
 	struct ruleset *rs = NULL;
+	struct classifier *cl = NULL;
 
 	if (load_rules(o, cfg, &rs) < 0)
 		return EX_CONFIG;
+	/* compiles the databases too, so every rule is really checked */
+	if (!(cl = classifier_new(rs))) {
+		rules_free(&rs);
+		return EX_CONFIG;
+	}
+	classifier_free(&cl);
 	printf("%zu categories, %zu rules: ok\n", rules_ncategories(rs),
 	    rules_count(rs));
 	rules_free(&rs);

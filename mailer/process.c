@@ -16,7 +16,7 @@ process_from(const struct message *m)
 }
 
 int
-process_message(struct ruleset *rs, const struct limits *lim,
+process_message(struct classifier *cl, const struct limits *lim,
     const char *raw, size_t len, struct processed *out, struct buf *explain,
     char **err_r)
 {
@@ -40,7 +40,7 @@ process_message(struct ruleset *rs, const struct limits *lim,
 		in.from = from;
 		if (explain)
 			buf_printf(explain, "item %zu: %s\n", i + 1, it->title);
-		if (classify_item(rs, &in, it, explain) < 0) {
+		if (classify_item(cl, &in, it, explain) < 0) {
 			*err_r = xstrdup("classifier failed");
 			goto out;
 		}

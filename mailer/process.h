@@ -8,8 +8,8 @@
 
 #include <stddef.h>
 
+#include "classify.h"
 #include "message.h"
-#include "rules.h"
 #include "split.h"
 #include "util.h"
 
@@ -25,7 +25,7 @@ struct processed {
  * not be parsed at all; out is then empty.  Release out with
  * processed_free() either way.
  */
-int process_message(struct ruleset *rs, const struct limits *lim,
+int process_message(struct classifier *cl, const struct limits *lim,
     const char *raw, size_t len, struct processed *out, struct buf *explain,
     char **err_r);
 void processed_free(struct processed *p);

@@ -662,7 +662,8 @@ rules_load(const char *path, struct ruleset **rs_r, char **err_r)
 	if (err.len == 0 && rs->ncats == 0)
 		rules_error(&err, path, 0, "no categories");
 	/* Patterns are checked even after other errors, to show them all. */
-	classify_compile(rs, err.len == 0, &err);
+	/* check every pattern now; compile when the first classifier is made */
+	classify_compile(rs, 0, &err);
 	if (err.len)
 		goto out;
 	*rs_r = rs;

@@ -10,6 +10,21 @@
 #define RDIR FIXTURES "rules/"
 
 /* Writes text to a temporary file and loads it; fails the test on error. */
+
+/* One item through a fresh classifier of rs. */
+static int
+classify_rs(struct ruleset *rs, const struct classify_input *in,
+    struct item *it, struct buf *ex)
+{
+	struct classifier *cl = classifier_new(rs);
+	int r;
+
+	assert_non_null(cl);
+	r = classify_item(cl, in, it, ex);
+	classifier_free(&cl);
+	return r;
+}
+
 static struct ruleset *
 load_text(const char *text)
 {
@@ -74,7 +89,7 @@ score_in(struct ruleset *rs, const char *id, const char *title,
 	int score = -1;
 	size_t i;
 
-	assert_int_equal(classify_item(rs, &in, &it, NULL), 0);
+	assert_int_equal(classify_rs(rs, &in, &it, NULL), 0);
 	for (i = 0; i < it.n_labels; i++)
 		if (strcmp(it.labels[i].id, id) == 0)
 			score = it.labels[i].score;
@@ -470,7 +485,7 @@ test_explain(void **state)
 	    "word text +4 found\n"
 	    "category none\nthreshold 1\n"
 	    "word text +1 absent\n");
-	assert_int_equal(classify_item(rs, &in, &it, &ex), 0);
+	assert_int_equal(classify_rs(rs, &in, &it, &ex), 0);
 	assert_int_equal(it.n_labels, 1);
 	assert_string_equal(it.labels[0].id, "nao");
 	assert_int_equal(it.labels[0].score, 16);
@@ -483,7 +498,7 @@ test_explain(void **state)
 	/* Labels are replaced, not added to. */
 	in.title = "x";
 	in.text = "nothing";
-	assert_int_equal(classify_item(rs, &in, &it, NULL), 0);
+	assert_int_equal(classify_rs(rs, &in, &it, NULL), 0);
 	assert_int_equal(it.n_labels, 0);
 	assert_null(it.labels);
 	buf_free(&ex);
