@@ -20,6 +20,7 @@
 #include "json.h"
 #include "log.h"
 #include "message.h"
+#include "pipeline.h"
 #include "process.h"
 #include "rules.h"
 #include "source.h"
@@ -276,31 +277,26 @@ print_message_text(FILE *f, const char *name, const struct processed *p,
 	fputc('\n', f);
 }
 
-/* Runs fn over every message of every path; counts failures. */
-static int
-cmd_classify(const struct opts *o, const struct config *cfg, char **paths,
-    int npaths)
+/*
+ * Every message of every path through the pipeline; use() takes each
+ * result in order and returns -1 to stop everything (a store error).
+ * With st set, messages already stored are counted in *ndup and skipped
+ * before any parsing.  Returns the number of inputs that could not be
+ * read, or -1 when use() stopped the run.
+ */
+static long
+feed(struct pipeline *pl, char **paths, int npaths, const struct config *cfg,
+    struct store *st, size_t *ndup, int (*use)(void *ctx, struct job *j),
+    void *ctx)
 {
-	struct ruleset *rs = NULL;
-	struct classifier *cl = NULL;
-	struct buf explain = BUF_INIT(0);
-	size_t nmsg = 0, nitems = 0, failed = 0;
-	struct tally t = { NULL, 0 };
-	int i, ret = EX_SOFTWARE;
+	struct job *j;
+	long failed = 0;
+	int i, r;
 
-	if (load_rules(o, cfg, &rs) < 0) {
-		ret = EX_CONFIG;
-		goto out;
-	}
-	if (!(cl = classifier_new(rs)))
-		goto out;
-	t.ncat = rules_ncategories(rs);
-	t.n = xcalloc(t.ncat, sizeof(*t.n));
 	for (i = 0; i < npaths; i++) {
 		struct source *src = NULL;
 		struct raw_msg raw;
-		char *err = NULL;
-		int r;
+		char *err = NULL, hash[65];
 
 		if (source_open(paths[i], cfg->lim.max_message_size, &src,
 		    &err) < 0) {
@@ -310,8 +306,6 @@ cmd_classify(const struct opts *o, const struct config *cfg, char **paths,
 			continue;
 		}
 		while ((r = source_next(src, &raw, &err)) != 0) {
-			struct processed p;
-
 			if (r < 0) {
 				log_err("%s", err);
 				free(err);
@@ -319,46 +313,116 @@ cmd_classify(const struct opts *o, const struct config *cfg, char **paths,
 				failed++;
 				continue;
 			}
-			buf_reset(&explain);
-			if (process_message(cl, &cfg->lim, raw.data, raw.len,
-			    &p, o->explain ? &explain : NULL, &err) < 0) {
-				log_err("%s: %s", raw.name, err);
-				free(err);
-				err = NULL;
-				failed++;
-				processed_free(&p);
-				continue;
+			if (st) {
+				store_hash(raw.data, raw.len, hash);
+				if ((r = store_has_message(st, hash)) != 0) {
+					if (r < 0)
+						goto stop;
+					(*ndup)++;
+					continue;
+				}
 			}
-			if (raw.truncated)
-				log_warn("%s: cut to %zu bytes", raw.name,
-				    cfg->lim.max_message_size);
-			if (p.msg->problem)
-				log_warn("%s: %s", raw.name, p.msg->problem);
-			nmsg++;
-			nitems += p.items.n;
-			tally_items(&t, rs, &p.items);
-			if (o->json)
-				print_message_json(stdout, raw.name, &p);
-			else
-				print_message_text(stdout, raw.name, &p,
-				    explain.data);
-			processed_free(&p);
+			while (pipeline_full(pl)) {
+				j = pipeline_pop(pl);
+				r = use(ctx, j);
+				pipeline_done(pl, j);
+				if (r < 0)
+					goto stop;
+			}
+			pipeline_push(pl, raw.data, raw.len, raw.name,
+			    st ? hash : NULL, raw.truncated);
 		}
 		source_close(&src);
 	}
-	if (!o->json) {
-		printf("%zu messages, %zu items", nmsg, nitems);
-		tally_print(stdout, &t, rs);
+	while ((j = pipeline_pop(pl))) {
+		r = use(ctx, j);
+		pipeline_done(pl, j);
+		if (r < 0)
+			return -1;
 	}
-	ret = failed ? EX_DATAERR : EX_OK;
+	return failed;
+stop:
+	return -1;
+}
+
+/* Reports what a worker found; 0 when the message was parsed. */
+static int
+job_report(const struct config *cfg, const struct job *j)
+{
+	if (j->truncated)
+		log_warn("%s: cut to %zu bytes", j->name,
+		    cfg->lim.max_message_size);
+	if (j->rc < 0) {
+		log_err("%s: %s", j->name, j->err ? j->err : "cannot parse");
+		return -1;
+	}
+	if (j->p.msg->problem)
+		log_warn("%s: %s", j->name, j->p.msg->problem);
+	return 0;
+}
+
+struct classify_run {
+	const struct opts *o;
+	const struct config *cfg;
+	const struct ruleset *rs;
+	struct tally t;
+	size_t nmsg, nitems, failed;
+};
+
+static int
+classify_use(void *ctx, struct job *j)
+{
+	struct classify_run *c = ctx;
+
+	if (job_report(c->cfg, j) < 0) {
+		c->failed++;
+		return 0;
+	}
+	c->nmsg++;
+	c->nitems += j->p.items.n;
+	tally_items(&c->t, c->rs, &j->p.items);
+	if (c->o->json)
+		print_message_json(stdout, j->name, &j->p);
+	else
+		print_message_text(stdout, j->name, &j->p, j->explain.data);
+	return 0;
+}
+
+static int
+cmd_classify(const struct opts *o, const struct config *cfg, char **paths,
+    int npaths)
+{
+	struct ruleset *rs = NULL;
+	struct pipeline *pl = NULL;
+	struct classify_run c;
+	long failed;
+	int ret = EX_SOFTWARE;
+
+	memset(&c, 0, sizeof(c));
+	if (load_rules(o, cfg, &rs) < 0) {
+		ret = EX_CONFIG;
+		goto out;
+	}
+	if (!(pl = pipeline_new(rs, &cfg->lim, 0, o->explain)))
+		goto out;
+	c.o = o;
+	c.cfg = cfg;
+	c.rs = rs;
+	c.t.ncat = rules_ncategories(rs);
+	c.t.n = xcalloc(c.t.ncat, sizeof(*c.t.n));
+	failed = feed(pl, paths, npaths, cfg, NULL, NULL, classify_use, &c);
+	if (!o->json) {
+		printf("%zu messages, %zu items", c.nmsg, c.nitems);
+		tally_print(stdout, &c.t, rs);
+	}
+	ret = failed || c.failed ? EX_DATAERR : EX_OK;
 out:
 	if (fflush(stdout) != 0) {
 		log_errno(LOG_ERR, "cannot write output");
 		ret = EX_IOERR;
 	}
-	free(t.n);
-	buf_free(&explain);
-	classifier_free(&cl);
+	free(c.t.n);
+	pipeline_free(&pl);
 	rules_free(&rs);
 	return ret;
 }
@@ -378,137 +442,117 @@ open_store(const struct opts *o, const struct config *cfg,
 	return 0;
 }
 
+struct ingest_run {
+	const struct config *cfg;
+	const struct ruleset *rs;
+	struct store *st;
+	struct tally t;
+	size_t nnew, ndup, failed, nitems, batch, batch_bytes;
+	int in_txn;
+	int64_t now;
+};
+
+/* Stores one processed message (or, when it could not be parsed, its raw
+ * bytes alone: nothing is lost and `process` can retry it). */
+static int
+ingest_use(void *ctx, struct job *j)
+{
+	struct ingest_run *g = ctx;
+	const struct message *m = j->p.msg;
+	struct store_msg sm;
+	char *from = NULL;
+	int64_t id;
+	size_t k;
+	int r;
+
+	if (job_report(g->cfg, j) < 0)
+		g->failed++;
+	if (!g->in_txn) {
+		if (store_begin(g->st) < 0)
+			return -1;
+		g->in_txn = 1;
+	}
+	if (m)
+		from = process_from(m);
+	memset(&sm, 0, sizeof(sm));
+	sm.hash = j->hash;
+	sm.message_id = m ? m->message_id : NULL;
+	sm.source = j->name;
+	sm.subject = m ? m->subject : NULL;
+	sm.from = from;
+	sm.date = m ? m->date : 0;
+	sm.received = g->now;
+	sm.raw = j->raw;
+	sm.raw_len = j->len;
+	r = store_add_message(g->st, &sm, &id);
+	for (k = 0; r == 0 && k < j->p.items.n; k++)
+		if (store_add_item(g->st, id, (unsigned)k, &j->p.items.v[k]) < 0)
+			r = -1;
+	free(from);
+	if (r < 0)
+		return -1;
+	if (r == 0) {
+		g->nnew++;
+		g->nitems += j->p.items.n;
+		tally_items(&g->t, g->rs, &j->p.items);
+	} else {
+		g->ndup++;   /* the same bytes twice in this run */
+	}
+	g->batch_bytes += j->len;
+	if (++g->batch >= INGEST_BATCH ||
+	    g->batch_bytes >= INGEST_BATCH_BYTES) {
+		if (store_commit(g->st) < 0)
+			return -1;
+		g->in_txn = 0;
+		g->batch = g->batch_bytes = 0;
+	}
+	return 0;
+}
+
 static int
 cmd_ingest(const struct opts *o, const struct config *cfg, char **paths,
     int npaths)
 {
 	struct ruleset *rs = NULL;
-	struct classifier *cl = NULL;
-	struct store *st = NULL;
-	size_t nnew = 0, ndup = 0, failed = 0, nitems = 0, batch = 0;
-	size_t batch_bytes = 0;
-	struct tally t = { NULL, 0 };
-	int64_t now = (int64_t)time(NULL);
-	int i, in_txn = 0, ret = EX_SOFTWARE;
+	struct pipeline *pl = NULL;
+	struct ingest_run g;
+	long failed;
+	int ret = EX_SOFTWARE;
 
+	memset(&g, 0, sizeof(g));
 	if (load_rules(o, cfg, &rs) < 0) {
 		ret = EX_CONFIG;
 		goto out;
 	}
-	if (open_store(o, cfg, &st) < 0) {
+	if (open_store(o, cfg, &g.st) < 0) {
 		ret = EX_CANTCREAT;
 		goto out;
 	}
-	t.ncat = rules_ncategories(rs);
-	t.n = xcalloc(t.ncat, sizeof(*t.n));
-	for (i = 0; i < npaths; i++) {
-		struct source *src = NULL;
-		struct raw_msg raw;
-		char *err = NULL;
-		int r;
-
-		if (source_open(paths[i], cfg->lim.max_message_size, &src,
-		    &err) < 0) {
-			log_err("%s", err);
-			free(err);
-			failed++;
-			continue;
-		}
-		while ((r = source_next(src, &raw, &err)) != 0) {
-			struct processed p;
-			struct store_msg sm;
-			char hash[65], *from = NULL;
-			int64_t id;
-			size_t k;
-
-			if (r < 0) {
-				log_err("%s", err);
-				free(err);
-				err = NULL;
-				failed++;
-				continue;
-			}
-			store_hash(raw.data, raw.len, hash);
-			if ((r = store_has_message(st, hash)) != 0) {
-				if (r < 0)
-					goto out;
-				ndup++;
-				continue;
-			}
-			if (!in_txn) {
-				if (store_begin(st) < 0)
-					goto out;
-				in_txn = 1;
-			}
-			/* A message we cannot parse is still stored raw, so
-			 * nothing is lost and `process` can retry it. */
-			if (!cl && !(cl = classifier_new(rs)))
-				goto out;
-			if (process_message(cl, &cfg->lim, raw.data, raw.len,
-			    &p, NULL, &err) < 0) {
-				log_err("%s: %s", raw.name, err);
-				free(err);
-				err = NULL;
-				failed++;
-			} else if (p.msg->problem) {
-				log_warn("%s: %s", raw.name, p.msg->problem);
-			}
-			if (p.msg)
-				from = process_from(p.msg);
-			memset(&sm, 0, sizeof(sm));
-			sm.hash = hash;
-			sm.message_id = p.msg ? p.msg->message_id : NULL;
-			sm.source = raw.name;
-			sm.subject = p.msg ? p.msg->subject : NULL;
-			sm.from = from;
-			sm.date = p.msg ? p.msg->date : 0;
-			sm.received = now;
-			sm.raw = raw.data;
-			sm.raw_len = raw.len;
-			r = store_add_message(st, &sm, &id);
-			for (k = 0; r == 0 && k < p.items.n; k++)
-				if (store_add_item(st, id, (unsigned)k,
-				    &p.items.v[k]) < 0)
-					r = -1;
-			free(from);
-			if (r < 0) {
-				processed_free(&p);
-				goto out;
-			}
-			if (r == 0) {
-				nnew++;
-				nitems += p.items.n;
-				tally_items(&t, rs, &p.items);
-			} else {
-				ndup++;
-			}
-			processed_free(&p);
-			batch_bytes += raw.len;
-			if (++batch >= INGEST_BATCH ||
-			    batch_bytes >= INGEST_BATCH_BYTES) {
-				if (store_commit(st) < 0)
-					goto out;
-				in_txn = 0;
-				batch = batch_bytes = 0;
-			}
-		}
-		source_close(&src);
-	}
-	if (in_txn) {
-		if (store_commit(st) < 0)
+	if (!(pl = pipeline_new(rs, &cfg->lim, 0, 0)))
+		goto out;
+	g.cfg = cfg;
+	g.rs = rs;
+	g.now = (int64_t)time(NULL);
+	g.t.ncat = rules_ncategories(rs);
+	g.t.n = xcalloc(g.t.ncat, sizeof(*g.t.n));
+	failed = feed(pl, paths, npaths, cfg, g.st, &g.ndup, ingest_use, &g);
+	if (failed < 0)
+		goto out;
+	if (g.in_txn) {
+		if (store_commit(g.st) < 0)
 			goto out;
-		in_txn = 0;
+		g.in_txn = 0;
 	}
 	printf("ingested %zu new, %zu duplicate, %zu failed messages; "
-	    "%zu items", nnew, ndup, failed, nitems);
-	tally_print(stdout, &t, rs);
-	ret = failed ? EX_DATAERR : EX_OK;
+	    "%zu items", g.nnew, g.ndup, g.failed + (size_t)failed, g.nitems);
+	tally_print(stdout, &g.t, rs);
+	ret = failed || g.failed ? EX_DATAERR : EX_OK;
 out:
-	if (in_txn)
-		store_rollback(st);
-	free(t.n);
-	store_close(&st);
-	classifier_free(&cl);
+	pipeline_free(&pl);
+	if (g.in_txn)
+		store_rollback(g.st);
+	free(g.t.n);
+	store_close(&g.st);
 	rules_free(&rs);
 	return ret;
 }

@@ -1,0 +1,206 @@
+/*
+ * pipeline.c - see pipeline.h.  A ring of jobs under one mutex: the
+ * caller appends at tail and takes from head; workers claim at next.
+ * Contention is negligible next to a message's parse (tens of
+ * microseconds against one lock round).
+ */
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "classify.h"
+#include "log.h"
+#include "pipeline.h"
+
+#define PIPELINE_DEPTH 64               /* jobs in flight */
+#define PIPELINE_BYTES (64u << 20)      /* raw bytes in flight */
+#define PIPELINE_MAX_WORKERS 8
+
+enum { J_QUEUED, J_RUNNING, J_DONE };
+
+struct slot {
+	struct job job;
+	int state;
+};
+
+struct worker {
+	struct pipeline *pl;
+	struct classifier *cl;
+	pthread_t thread;
+	int started;
+};
+
+struct pipeline {
+	const struct limits *lim;
+	int explain;
+	pthread_mutex_t mu;
+	pthread_cond_t work;            /* a job was queued, or stop */
+	pthread_cond_t done;            /* a job finished */
+	struct slot ring[PIPELINE_DEPTH];
+	size_t head, next, tail;        /* head <= next <= tail, mod DEPTH */
+	size_t bytes;                   /* raw bytes in ring */
+	int stop;
+	struct worker *w;
+	unsigned nw;
+};
+
+static void *
+worker_main(void *arg)
+{
+	struct worker *w = arg;
+	struct pipeline *pl = w->pl;
+	struct slot *s;
+	struct job *j;
+
+	pthread_mutex_lock(&pl->mu);
+	for (;;) {
+		while (pl->next == pl->tail && !pl->stop)
+			pthread_cond_wait(&pl->work, &pl->mu);
+		if (pl->next == pl->tail)
+			break;
+		s = &pl->ring[pl->next++ % PIPELINE_DEPTH];
+		s->state = J_RUNNING;
+		pthread_mutex_unlock(&pl->mu);
+
+		j = &s->job;
+		j->rc = process_message(w->cl, pl->lim, j->raw, j->len, &j->p,
+		    pl->explain ? &j->explain : NULL, &j->err);
+
+		pthread_mutex_lock(&pl->mu);
+		s->state = J_DONE;
+		pthread_cond_broadcast(&pl->done);
+	}
+	pthread_mutex_unlock(&pl->mu);
+	return NULL;
+}
+
+struct pipeline *
+pipeline_new(struct ruleset *rs, const struct limits *lim, unsigned workers,
+    int explain)
+{
+	struct pipeline *pl = xcalloc(1, sizeof(*pl));
+	long ncpu;
+	unsigned i;
+
+	if (!workers) {
+		ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+		workers = ncpu < 1 ? 1 : ncpu > PIPELINE_MAX_WORKERS ?
+		    PIPELINE_MAX_WORKERS : (unsigned)ncpu;
+	}
+	pl->lim = lim;
+	pl->explain = explain;
+	pthread_mutex_init(&pl->mu, NULL);
+	pthread_cond_init(&pl->work, NULL);
+	pthread_cond_init(&pl->done, NULL);
+	pl->w = xcalloc(workers, sizeof(*pl->w));
+	pl->nw = workers;
+	/* classifiers first, in this thread: the first compiles the rules */
+	for (i = 0; i < workers; i++) {
+		pl->w[i].pl = pl;
+		if (!(pl->w[i].cl = classifier_new(rs)))
+			goto fail;
+	}
+	for (i = 0; i < workers; i++) {
+		if (pthread_create(&pl->w[i].thread, NULL, worker_main,
+		    &pl->w[i]) != 0) {
+			log_err("cannot start a worker thread");
+			goto fail;
+		}
+		pl->w[i].started = 1;
+	}
+	return pl;
+fail:
+	pipeline_free(&pl);
+	return NULL;
+}
+
+int
+pipeline_full(const struct pipeline *pl)
+{
+	return pl->tail - pl->head >= PIPELINE_DEPTH ||
+	    (pl->tail != pl->head && pl->bytes >= PIPELINE_BYTES);
+}
+
+void
+pipeline_push(struct pipeline *pl, const char *raw, size_t len,
+    const char *name, const char *hash, int truncated)
+{
+	struct slot *s = &pl->ring[pl->tail % PIPELINE_DEPTH];
+	struct job *j = &s->job;
+
+	/* the slot is ours until tail moves: fill it outside the lock */
+	memset(j, 0, sizeof(*j));
+	j->raw = xmalloc(len ? len : 1);
+	memcpy(j->raw, raw, len);
+	j->len = len;
+	j->name = xstrdup(name);
+	if (hash)
+		memcpy(j->hash, hash, sizeof(j->hash));
+	j->truncated = truncated;
+	s->state = J_QUEUED;
+	pthread_mutex_lock(&pl->mu);
+	pl->bytes += len;
+	pl->tail++;
+	pthread_cond_signal(&pl->work);
+	pthread_mutex_unlock(&pl->mu);
+}
+
+struct job *
+pipeline_pop(struct pipeline *pl)
+{
+	struct slot *s;
+
+	if (pl->head == pl->tail)
+		return NULL;
+	s = &pl->ring[pl->head % PIPELINE_DEPTH];
+	pthread_mutex_lock(&pl->mu);
+	while (s->state != J_DONE)
+		pthread_cond_wait(&pl->done, &pl->mu);
+	pthread_mutex_unlock(&pl->mu);
+	return &s->job;
+}
+
+void
+pipeline_done(struct pipeline *pl, struct job *j)
+{
+	pthread_mutex_lock(&pl->mu);
+	pl->bytes -= j->len;
+	pl->head++;
+	pthread_mutex_unlock(&pl->mu);
+	free(j->raw);
+	free(j->name);
+	free(j->err);
+	processed_free(&j->p);
+	buf_free(&j->explain);
+	memset(j, 0, sizeof(*j));
+}
+
+void
+pipeline_free(struct pipeline **plp)
+{
+	struct pipeline *pl = *plp;
+	struct job *j;
+	unsigned i;
+
+	if (!pl)
+		return;
+	/* let the workers finish what is queued, then drop the results */
+	pthread_mutex_lock(&pl->mu);
+	pl->stop = 1;
+	pthread_cond_broadcast(&pl->work);
+	pthread_mutex_unlock(&pl->mu);
+	for (i = 0; i < pl->nw; i++)
+		if (pl->w[i].started)
+			pthread_join(pl->w[i].thread, NULL);
+	while ((j = pipeline_pop(pl)))
+		pipeline_done(pl, j);
+	for (i = 0; i < pl->nw; i++)
+		classifier_free(&pl->w[i].cl);
+	free(pl->w);
+	pthread_cond_destroy(&pl->work);
+	pthread_cond_destroy(&pl->done);
+	pthread_mutex_destroy(&pl->mu);
+	free(pl);
+	*plp = NULL;
+}

@@ -1,0 +1,66 @@
+/*
+ * pipeline.h - process_message() on worker threads, results in order.
+ *
+ * The caller's thread reads the source and stores or prints; workers
+ * parse, split and classify.  At most PIPELINE_DEPTH messages (and
+ * PIPELINE_BYTES of raw text) are in flight, so memory does not grow with
+ * the mailbox.  Results come back in the order they were pushed.
+ *
+ *	pl = pipeline_new(rs, lim, 0, 0);
+ *	while (source_next(...) > 0) {
+ *		while (pipeline_full(pl)) { j = pipeline_pop(pl); use(j); pipeline_done(pl, j); }
+ *		pipeline_push(pl, raw, len, name, hash);
+ *	}
+ *	while ((j = pipeline_pop(pl))) { use(j); pipeline_done(pl, j); }
+ *	pipeline_free(&pl);
+ */
+#ifndef BULLETIN_PIPELINE_H
+#define BULLETIN_PIPELINE_H
+
+#include <stddef.h>
+
+#include "process.h"
+#include "rules.h"
+#include "util.h"
+
+struct pipeline;
+
+struct job {
+	char *raw;            /* a copy of the message; owned */
+	size_t len;
+	char *name;           /* owned */
+	char hash[65];        /* what the caller passed, or "" */
+	int truncated;        /* as the caller passed it */
+	/* set by the worker */
+	int rc;               /* process_message()'s return */
+	char *err;            /* its error when rc < 0; owned */
+	struct processed p;
+	struct buf explain;   /* when the pipeline explains */
+};
+
+/*
+ * Starts workers (0: one per online CPU, at most 8) with a classifier
+ * each over rs, which must outlive the pipeline.  With explain set every
+ * job carries the classifier's account.  Returns NULL (logged) when the
+ * classifiers or threads cannot be made.
+ */
+struct pipeline *pipeline_new(struct ruleset *rs, const struct limits *lim,
+    unsigned workers, int explain);
+
+/* 1 when a push would exceed the depth or byte budget. */
+int pipeline_full(const struct pipeline *pl);
+
+/* Queues a copy of raw[0..len) for processing; never blocks (check
+ * pipeline_full first).  hash may be NULL. */
+void pipeline_push(struct pipeline *pl, const char *raw, size_t len,
+    const char *name, const char *hash, int truncated);
+
+/* The oldest job, once processed (waits for it); NULL when none is in
+ * flight.  Give it back with pipeline_done(). */
+struct job *pipeline_pop(struct pipeline *pl);
+void pipeline_done(struct pipeline *pl, struct job *j);
+
+/* Stops the workers (after the jobs in flight) and frees everything. */
+void pipeline_free(struct pipeline **pl);
+
+#endif
