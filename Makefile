@@ -11,9 +11,9 @@ B         := build
 DEB_BUILD := gcc make pkg-config libc6-dev libgmime-3.0-dev libxml2-dev \
 	libvectorscan-dev libpcre2-dev libsqlite3-dev libgnutls28-dev \
 	libetpan-dev libcurl4-gnutls-dev
-DEB_TEST  := $(DEB_BUILD) libcmocka-dev sqlite3 python3
+DEB_TEST  := $(DEB_BUILD) libcmocka-dev sqlite3 python3 dovecot-imapd openssl
 
-PKGS      := gmime-3.0 libxml-2.0 libhs libpcre2-8 sqlite3 gnutls
+PKGS      := gmime-3.0 libxml-2.0 libhs libpcre2-8 sqlite3 gnutls libetpan
 WARN      := -Wall -Wextra -Wshadow -Wcast-qual -Wformat=2 -Wstrict-prototypes \
 	-Wmissing-prototypes -Wwrite-strings -Wvla -Werror
 CFLAGS    ?= -O2 -g

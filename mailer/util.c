@@ -325,23 +325,24 @@ str_first_words(const char *s, unsigned max_words)
 	return str_squeeze(s, (size_t)(end - s));
 }
 
+/* Writes straight into one allocation of the worst case (every byte
+ * becoming U+FFFD): this runs on every text part. */
 char *
 utf8_clean(const char *s, size_t n)
 {
 	const unsigned char *p = (const unsigned char *)s, *end = p + n;
-	struct buf b = BUF_INIT(0);
+	char *out = xmalloc(n * 3 + 1), *o = out;
+	size_t len, i;
+	uint32_t cp;
 
-	buf_reserve(&b, n);
 	while (p < end) {
 		unsigned char c = *p;
-		size_t len, i;
-		uint32_t cp;
 
 		if (c < 0x80) {
 			if (c >= 0x20 || c == '\n' || c == '\t')
-				buf_addc(&b, (char)c);
+				*o++ = (char)c;
 			else if (c == '\r' && (p + 1 == end || p[1] != '\n'))
-				buf_addc(&b, '\n');
+				*o++ = '\n';
 			p++;
 			continue;
 		}
@@ -367,16 +368,19 @@ utf8_clean(const char *s, size_t n)
 		if ((len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) ||
 		    cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
 			goto bad;
-		/* C1 controls are mojibake or worse; drop them */
-		if (!(cp >= 0x80 && cp < 0xa0))
-			buf_add(&b, p, len);
+		if (!(cp >= 0x80 && cp < 0xa0)) {
+			memcpy(o, p, len);
+			o += len;
+		}
 		p += len;
 		continue;
 bad:
-		buf_addstr(&b, "\xef\xbf\xbd");
+		memcpy(o, "\xef\xbf\xbd", 3);
+		o += 3;
 		p++;
 	}
-	return buf_detach(&b);
+	*o = '\0';
+	return out;
 }
 
 void
