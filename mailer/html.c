@@ -25,6 +25,7 @@ struct walk {
 	char *url;
 	int heading[7];     /* open <h1>..<h6> */
 	int li, list, quote, pre;
+	int pre_spaces;     /* a '\x02' stands for a <pre> space somewhere */
 	int link;           /* open <a> elements */
 	int url_link;       /* inside the <a> that gave the url */
 	int url_text;       /* that <a> has text in this block */
@@ -35,47 +36,85 @@ struct walk {
 
 enum tag_class { TAG_INLINE, TAG_BLOCK, TAG_DROP };
 
-/* Sorted for bsearch: every element is looked up on the way in and out. */
-static const struct tag {
-	const char *name;
-	enum tag_class cls;
-} tags[] = {
-	{ "address", TAG_BLOCK }, { "article", TAG_BLOCK },
-	{ "aside", TAG_BLOCK }, { "blockquote", TAG_BLOCK },
-	{ "body", TAG_BLOCK }, { "button", TAG_DROP },
-	{ "caption", TAG_BLOCK }, { "center", TAG_BLOCK },
-	{ "dd", TAG_BLOCK }, { "details", TAG_BLOCK }, { "div", TAG_BLOCK },
-	{ "dl", TAG_BLOCK }, { "dt", TAG_BLOCK }, { "fieldset", TAG_BLOCK },
-	{ "figcaption", TAG_BLOCK }, { "figure", TAG_BLOCK },
-	{ "footer", TAG_BLOCK }, { "form", TAG_BLOCK }, { "h1", TAG_BLOCK },
-	{ "h2", TAG_BLOCK }, { "h3", TAG_BLOCK }, { "h4", TAG_BLOCK },
-	{ "h5", TAG_BLOCK }, { "h6", TAG_BLOCK }, { "head", TAG_DROP },
-	{ "header", TAG_BLOCK }, { "hgroup", TAG_BLOCK }, { "hr", TAG_BLOCK },
-	{ "html", TAG_BLOCK }, { "iframe", TAG_DROP }, { "li", TAG_BLOCK },
-	{ "main", TAG_BLOCK }, { "map", TAG_DROP }, { "math", TAG_DROP },
-	{ "menu", TAG_BLOCK }, { "nav", TAG_BLOCK }, { "noscript", TAG_DROP },
-	{ "object", TAG_DROP }, { "ol", TAG_BLOCK }, { "p", TAG_BLOCK },
-	{ "pre", TAG_BLOCK }, { "script", TAG_DROP }, { "section", TAG_BLOCK },
-	{ "select", TAG_DROP }, { "style", TAG_DROP }, { "summary", TAG_BLOCK },
-	{ "svg", TAG_DROP }, { "table", TAG_BLOCK }, { "tbody", TAG_BLOCK },
-	{ "td", TAG_BLOCK }, { "template", TAG_DROP }, { "tfoot", TAG_BLOCK },
-	{ "th", TAG_BLOCK }, { "thead", TAG_BLOCK }, { "title", TAG_DROP },
-	{ "tr", TAG_BLOCK }, { "ul", TAG_BLOCK },
+/* What an element does to the walk beyond its class. */
+enum tag_role {
+	ROLE_NONE, ROLE_BR, ROLE_HR, ROLE_IMG, ROLE_HEADING, ROLE_ITEM,
+	ROLE_LIST, ROLE_QUOTE, ROLE_PRE, ROLE_STRONG, ROLE_LINK,
 };
 
+struct tag {
+	const char *name;
+	enum tag_class cls;
+	enum tag_role role;
+};
+
+/* Sorted for binary search: every element is looked up on the way in
+ * and out.  Elements not listed are inline and do nothing special. */
+static const struct tag tags[] = {
+	{ "a", TAG_INLINE, ROLE_LINK },
+	{ "address", TAG_BLOCK, ROLE_NONE }, { "article", TAG_BLOCK, ROLE_NONE },
+	{ "aside", TAG_BLOCK, ROLE_NONE }, { "b", TAG_INLINE, ROLE_STRONG },
+	{ "blockquote", TAG_BLOCK, ROLE_QUOTE }, { "body", TAG_BLOCK, ROLE_NONE },
+	{ "br", TAG_INLINE, ROLE_BR }, { "button", TAG_DROP, ROLE_NONE },
+	{ "caption", TAG_BLOCK, ROLE_NONE }, { "center", TAG_BLOCK, ROLE_NONE },
+	{ "dd", TAG_BLOCK, ROLE_ITEM }, { "details", TAG_BLOCK, ROLE_NONE },
+	{ "div", TAG_BLOCK, ROLE_NONE }, { "dl", TAG_BLOCK, ROLE_NONE },
+	{ "dt", TAG_BLOCK, ROLE_NONE }, { "fieldset", TAG_BLOCK, ROLE_NONE },
+	{ "figcaption", TAG_BLOCK, ROLE_NONE }, { "figure", TAG_BLOCK, ROLE_NONE },
+	{ "footer", TAG_BLOCK, ROLE_NONE }, { "form", TAG_BLOCK, ROLE_NONE },
+	{ "h1", TAG_BLOCK, ROLE_HEADING }, { "h2", TAG_BLOCK, ROLE_HEADING },
+	{ "h3", TAG_BLOCK, ROLE_HEADING }, { "h4", TAG_BLOCK, ROLE_HEADING },
+	{ "h5", TAG_BLOCK, ROLE_HEADING }, { "h6", TAG_BLOCK, ROLE_HEADING },
+	{ "head", TAG_DROP, ROLE_NONE }, { "header", TAG_BLOCK, ROLE_NONE },
+	{ "hgroup", TAG_BLOCK, ROLE_NONE }, { "hr", TAG_BLOCK, ROLE_HR },
+	{ "html", TAG_BLOCK, ROLE_NONE }, { "iframe", TAG_DROP, ROLE_NONE },
+	{ "img", TAG_INLINE, ROLE_IMG }, { "li", TAG_BLOCK, ROLE_ITEM },
+	{ "main", TAG_BLOCK, ROLE_NONE }, { "map", TAG_DROP, ROLE_NONE },
+	{ "math", TAG_DROP, ROLE_NONE }, { "menu", TAG_BLOCK, ROLE_NONE },
+	{ "nav", TAG_BLOCK, ROLE_NONE }, { "noscript", TAG_DROP, ROLE_NONE },
+	{ "object", TAG_DROP, ROLE_NONE }, { "ol", TAG_BLOCK, ROLE_LIST },
+	{ "p", TAG_BLOCK, ROLE_NONE }, { "pre", TAG_BLOCK, ROLE_PRE },
+	{ "script", TAG_DROP, ROLE_NONE }, { "section", TAG_BLOCK, ROLE_NONE },
+	{ "select", TAG_DROP, ROLE_NONE }, { "strong", TAG_INLINE, ROLE_STRONG },
+	{ "style", TAG_DROP, ROLE_NONE }, { "summary", TAG_BLOCK, ROLE_NONE },
+	{ "svg", TAG_DROP, ROLE_NONE }, { "table", TAG_BLOCK, ROLE_NONE },
+	{ "tbody", TAG_BLOCK, ROLE_NONE }, { "td", TAG_BLOCK, ROLE_NONE },
+	{ "template", TAG_DROP, ROLE_NONE }, { "tfoot", TAG_BLOCK, ROLE_NONE },
+	{ "th", TAG_BLOCK, ROLE_NONE }, { "thead", TAG_BLOCK, ROLE_NONE },
+	{ "title", TAG_DROP, ROLE_NONE }, { "tr", TAG_BLOCK, ROLE_NONE },
+	{ "ul", TAG_BLOCK, ROLE_LIST },
+};
+
+static const struct tag tag_other = { "", TAG_INLINE, ROLE_NONE };
+
+/* strcmp's sign, inline: names differ in their first byte or two */
 static int
-tag_cmp(const void *key, const void *elem)
+name_cmp(const char *a, const char *b)
 {
-	return strcmp(key, ((const struct tag *)elem)->name);
+	while (*a && *a == *b) {
+		a++;
+		b++;
+	}
+	return (unsigned char)*a - (unsigned char)*b;
 }
 
-static enum tag_class
+static const struct tag *
 tag_lookup(const char *name)
 {
-	const struct tag *t = bsearch(name, tags, ARRAY_SIZE(tags),
-	    sizeof(tags[0]), tag_cmp);
+	size_t lo = 0, hi = ARRAY_SIZE(tags), mid;
+	int c;
 
-	return t ? t->cls : TAG_INLINE;
+	while (lo < hi) {
+		mid = (lo + hi) / 2;
+		c = name_cmp(name, tags[mid].name);
+		if (c == 0)
+			return &tags[mid];
+		if (c < 0)
+			hi = mid;
+		else
+			lo = mid + 1;
+	}
+	return &tag_other;
 }
 
 /* style="display:none" and friends: newsletters hide preheaders this way */
@@ -105,13 +144,11 @@ hidden(xmlNodePtr n)
 }
 
 static enum tag_class
-classify_tag(xmlNodePtr n)
+classify_tag(xmlNodePtr n, const struct tag *t)
 {
-	enum tag_class cls = tag_lookup((const char *)n->name);
-
-	if (cls != TAG_DROP && n->properties && hidden(n))
+	if (t->cls != TAG_DROP && n->properties && hidden(n))
 		return TAG_DROP;
-	return cls;
+	return t->cls;
 }
 
 static int
@@ -125,6 +162,13 @@ heading_level(const struct walk *w)
 	return 0;
 }
 
+/* Bytes squeeze_text treats apart: white space, the first byte of U+00A0
+ * and HARD_BREAK; the rest is copied as it comes. */
+static const unsigned char squeeze_class[256] = {
+	['\t'] = 1, ['\n'] = 1, ['\r'] = 1, ['\f'] = 1, [' '] = 1,
+	[0xc2] = 2, [(unsigned char)HARD_BREAK] = 3,
+};
+
 /* Collapses white space runs to one space, HARD_BREAK to '\n' (with the
  * spaces around it dropped), trims both ends.  Returns a new string. */
 static char *
@@ -136,29 +180,65 @@ squeeze_text(const char *s, size_t n)
 
 	while (s < end) {
 		unsigned char c = (unsigned char)*s;
+		unsigned k;
 
-		if (c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f') {
+		/* Plain bytes and white space without branching on which
+		 * (text has a space every few bytes, too often to predict):
+		 * each run of white space is written as one ' ' at once and
+		 * taken back when no word follows it. */
+		if (!brk) {
+			unsigned prev = space || o == out;
+
+			if (space && o != out)
+				*o++ = ' ';
+			for (; s < end; s++) {
+				k = squeeze_class[(unsigned char)*s];
+				if (k > 1)
+					break;
+				*o = k ? ' ' : *s;
+				o += !(k & prev);
+				prev = k;
+			}
+			if (prev && o != out)
+				o--;
+			space = (int)prev;
+			if (s == end)
+				break;
+			c = (unsigned char)*s;
+		}
+		switch (squeeze_class[c]) {
+		case 1:
 			space = 1;
-			s++;
-		} else if (c == 0xc2 && s + 1 < end &&
-		    (unsigned char)s[1] == 0xa0) {
-			space = 1;
-			s += 2;
-		} else if (c == (unsigned char)HARD_BREAK) {
+			do
+				s++;
+			while (s < end && squeeze_class[(unsigned char)*s] == 1);
+			continue;
+		case 2:
+			if (s + 1 < end && (unsigned char)s[1] == 0xa0) {
+				space = 1;
+				s += 2;
+				continue;
+			}
+			break;
+		case 3:
 			brk++;
 			space = 0;
 			s++;
-		} else {
-			if (o != out) {
-				if (brk)
-					*o++ = '\n';
-				else if (space)
-					*o++ = ' ';
-			}
-			brk = space = 0;
-			*o++ = (char)c;
-			s++;
+			continue;
+		default:
+			break;
 		}
+		if (o != out) {
+			if (brk)
+				*o++ = '\n';
+			else if (space)
+				*o++ = ' ';
+		}
+		brk = space = 0;
+		/* the run up to the next byte of interest */
+		do
+			*o++ = *s++;
+		while (s < end && !squeeze_class[(unsigned char)*s]);
 	}
 	*o = '\0';
 	return out;
@@ -185,7 +265,11 @@ flush(struct walk *w)
 			kind = BLOCK_QUOTE;
 			level = w->quote;
 		}
-		b = doc_add(w->d, kind, level, t, w->url);
+		/* the block takes t rather than a copy of it */
+		b = doc_add(w->d, kind, level, "", w->url);
+		free(b->text);
+		b->text = t;
+		t = NULL;
 		b->link_only = b->url && !w->outside_link;
 		b->strong = !w->weak;
 	}
@@ -211,26 +295,45 @@ has_text(const char *s)
 	return 0;
 }
 
+/* Any byte below 0x20 in the eight at p. */
+static int
+has_control8(const char *p)
+{
+	uint64_t v;
+
+	memcpy(&v, p, 8);
+	return ((v - 0x2020202020202020ull) & ~v & 0x8080808080808080ull) != 0;
+}
+
 static void
 add_text(struct walk *w, const char *s)
 {
-	const char *p;
+	const char *p, *end;
 
 	if (w->pre) {
 		/* keep the lines of preformatted text */
-		for (p = s; *p; p++)
+		for (p = s; *p; p++) {
+			if (*p == ' ')
+				w->pre_spaces = 1;
 			buf_addc(&w->text, *p == '\n' ? HARD_BREAK :
 			    (*p == ' ' ? '\x02' : *p));
+		}
 	} else {
 		/* in runs: control characters would fake a HARD_BREAK */
-		for (p = s; *p;) {
+		end = s + strlen(s);
+		for (p = s; p < end;) {
 			const char *q = p;
 
-			while ((unsigned char)*q >= 0x20 || *q == '\t' ||
-			    *q == '\n' || *q == '\r')
+			for (;;) {
+				while (end - q >= 8 && !has_control8(q))
+					q += 8;
+				if (q == end || !((unsigned char)*q >= 0x20 ||
+				    *q == '\t' || *q == '\n' || *q == '\r'))
+					break;
 				q++;
+			}
 			buf_add(&w->text, p, (size_t)(q - p));
-			p = *q ? q + 1 : q;
+			p = q < end ? q + 1 : q;
 		}
 	}
 	if (!has_text(s))
@@ -265,6 +368,7 @@ static int
 enter(struct walk *w, xmlNodePtr n)
 {
 	const char *name;
+	const struct tag *t;
 	enum tag_class cls;
 
 	switch (n->type) {
@@ -282,39 +386,49 @@ enter(struct walk *w, xmlNodePtr n)
 		return 0;
 	}
 	name = (const char *)n->name;
-	cls = classify_tag(n);
+	t = tag_lookup(name);
+	cls = classify_tag(n, t);
 	if (cls == TAG_DROP)
 		return 0;
-	if (strcmp(name, "br") == 0) {
+	switch (t->role) {
+	case ROLE_BR:
 		/* <br><br> is how many newsletters end a paragraph */
 		if (last_is_break(&w->text))
 			flush(w);
 		else
 			buf_addc(&w->text, HARD_BREAK);
 		return 0;
-	}
-	if (strcmp(name, "hr") == 0) {
+	case ROLE_HR:
 		flush(w);
 		doc_add(w->d, BLOCK_RULE, 0, "", NULL);
 		return 0;
-	}
-	if (strcmp(name, "img") == 0)
+	case ROLE_IMG:
 		return 0;
+	default:
+		break;
+	}
 	if (cls == TAG_BLOCK)
 		flush(w);
-	if (name[0] == 'h' && name[1] >= '1' && name[1] <= '6' && !name[2])
+	switch (t->role) {
+	case ROLE_HEADING:
 		w->heading[name[1] - '0']++;
-	else if (strcmp(name, "li") == 0 || strcmp(name, "dd") == 0)
+		break;
+	case ROLE_ITEM:
 		w->li++;
-	else if (strcmp(name, "ul") == 0 || strcmp(name, "ol") == 0)
+		break;
+	case ROLE_LIST:
 		w->list++;
-	else if (strcmp(name, "blockquote") == 0)
+		break;
+	case ROLE_QUOTE:
 		w->quote++;
-	else if (strcmp(name, "pre") == 0)
+		break;
+	case ROLE_PRE:
 		w->pre++;
-	else if (strcmp(name, "b") == 0 || strcmp(name, "strong") == 0)
+		break;
+	case ROLE_STRONG:
 		w->strong++;
-	else if (strcmp(name, "a") == 0) {
+		break;
+	case ROLE_LINK: {
 		xmlChar *href = xmlGetProp(n, (const xmlChar *)"href");
 
 		w->link++;
@@ -327,6 +441,10 @@ enter(struct walk *w, xmlNodePtr n)
 			w->url_text = 0;
 		}
 		xmlFree(href);
+		break;
+	}
+	default:
+		break;
 	}
 	return 1;
 }
@@ -335,25 +453,34 @@ static void
 leave(struct walk *w, xmlNodePtr n)
 {
 	const char *name;
+	const struct tag *t;
 
 	if (n->type != XML_ELEMENT_NODE)
 		return;
 	name = (const char *)n->name;
-	if (tag_lookup(name) == TAG_BLOCK)
+	t = tag_lookup(name);
+	if (t->cls == TAG_BLOCK)
 		flush(w);
-	if (name[0] == 'h' && name[1] >= '1' && name[1] <= '6' && !name[2])
+	switch (t->role) {
+	case ROLE_HEADING:
 		w->heading[name[1] - '0']--;
-	else if (strcmp(name, "li") == 0 || strcmp(name, "dd") == 0)
+		break;
+	case ROLE_ITEM:
 		w->li--;
-	else if (strcmp(name, "ul") == 0 || strcmp(name, "ol") == 0)
+		break;
+	case ROLE_LIST:
 		w->list--;
-	else if (strcmp(name, "blockquote") == 0)
+		break;
+	case ROLE_QUOTE:
 		w->quote--;
-	else if (strcmp(name, "pre") == 0)
+		break;
+	case ROLE_PRE:
 		w->pre--;
-	else if (strcmp(name, "b") == 0 || strcmp(name, "strong") == 0)
+		break;
+	case ROLE_STRONG:
 		w->strong--;
-	else if (strcmp(name, "a") == 0) {
+		break;
+	case ROLE_LINK:
 		if (w->url_link == w->link) {
 			w->url_link = 0;
 			/* an image or empty link: let a later one name the
@@ -364,6 +491,9 @@ leave(struct walk *w, xmlNodePtr n)
 			}
 		}
 		w->link--;
+		break;
+	default:
+		break;
 	}
 }
 
@@ -413,12 +543,11 @@ html_to_doc(struct doc *d, const char *html, size_t len,
 	flush(&w);
 	buf_free(&w.text);
 	/* <pre> spaces were kept apart from squeezable ones */
-	for (i = n0; i < d->n; i++) {
-		char *p;
+	for (i = n0; w.pre_spaces && i < d->n; i++) {
+		char *p = d->blocks[i].text;
 
-		for (p = d->blocks[i].text; *p; p++)
-			if (*p == '\x02')
-				*p = ' ';
+		while ((p = strchr(p, '\x02')))
+			*p++ = ' ';
 	}
 	xmlFreeDoc(doc);
 	ret = 0;

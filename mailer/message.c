@@ -29,6 +29,24 @@ doc_add(struct doc *d, enum block_kind kind, int level, const char *text,
 	return b;
 }
 
+/* As doc_add, but the block takes text (malloc'd, now the doc's) instead
+ * of a copy of it. */
+static struct block *
+doc_add_owned(struct doc *d, enum block_kind kind, int level, char *text,
+    char *url)
+{
+	struct block *b;
+
+	xgrow(&d->blocks, d->n, &d->cap, sizeof(*d->blocks));
+	b = &d->blocks[d->n++];
+	memset(b, 0, sizeof(*b));
+	b->kind = kind;
+	b->level = level;
+	b->text = text;
+	b->url = url;
+	return b;
+}
+
 void
 doc_free(struct doc *d)
 {
@@ -260,11 +278,9 @@ add_n(struct doc *d, enum block_kind kind, int level, const char *s, size_t n,
     const char *url, size_t un, int link_only)
 {
 	char *t = xstrndup(s, n), *u = url ? xstrndup(url, un) : NULL;
-	struct block *b = doc_add(d, kind, level, t, u);
+	struct block *b = doc_add_owned(d, kind, level, t, u);
 
 	b->link_only = link_only && u;
-	free(t);
-	free(u);
 }
 
 /* The first http(s) URL in running text, without the punctuation that
@@ -298,10 +314,7 @@ static void
 add_text_block(struct doc *d, enum block_kind kind, int level,
     const char *text)
 {
-	char *u = first_url(text);
-
-	doc_add(d, kind, level, text, u);
-	free(u);
+	doc_add_owned(d, kind, level, xstrdup(text), first_url(text));
 }
 
 /*
@@ -312,10 +325,9 @@ add_text_block(struct doc *d, enum block_kind kind, int level,
 static void
 flush_para(struct doc *d, const struct line *ln, size_t n, int ended_by_blank)
 {
-	struct buf b = BUF_INIT(0);
 	const char *u;
-	char *last_url = NULL;
-	size_t un, tn, i, first = 0;
+	char *last_url = NULL, *t, *o;
+	size_t un, tn, i, first = 0, len;
 
 	if (n == 0)
 		return;
@@ -357,17 +369,22 @@ flush_para(struct doc *d, const struct line *ln, size_t n, int ended_by_blank)
 		last_url = xstrndup(u, un);
 		n--;
 	}
+	/* the lines joined by '\n', in one allocation the block keeps */
+	for (i = first, len = 0; i < n; i++)
+		len += ln[i].n + (i > first);
+	if (len == 0) {
+		free(last_url);
+		return;
+	}
+	t = o = xmalloc(len + 1);
 	for (i = first; i < n; i++) {
 		if (i > first)
-			buf_addc(&b, '\n');
-		buf_add(&b, ln[i].s, ln[i].n);
+			*o++ = '\n';
+		memcpy(o, ln[i].s, ln[i].n);
+		o += ln[i].n;
 	}
-	if (b.len && last_url)
-		doc_add(d, BLOCK_PARA, 0, b.data, last_url);
-	else if (b.len)
-		add_text_block(d, BLOCK_PARA, 0, b.data);
-	buf_free(&b);
-	free(last_url);
+	*o = '\0';
+	doc_add_owned(d, BLOCK_PARA, 0, t, last_url ? last_url : first_url(t));
 }
 
 static void
@@ -384,13 +401,21 @@ split_lines(const char *text, size_t len, size_t *n_r)
 	struct line *v = NULL;
 	size_t n = 0, cap = 0;
 	const char *p = text, *end = text + len;
+	/* without a CR anywhere, memchr finds each line end */
+	int has_cr = memchr(text, '\r', len) != NULL;
 
 	while (p < end) {
 		const char *nl = p, *e;
 
 		/* LF, CRLF, or a lone CR (old Mac mail) ends a line */
-		while (nl < end && *nl != '\n' && *nl != '\r')
-			nl++;
+		if (!has_cr) {
+			nl = memchr(p, '\n', (size_t)(end - p));
+			if (!nl)
+				nl = end;
+		} else {
+			while (nl < end && *nl != '\n' && *nl != '\r')
+				nl++;
+		}
 		e = nl;
 		if (nl + 1 < end && nl[0] == '\r' && nl[1] == '\n')
 			nl++;
@@ -712,7 +737,11 @@ message_unwrap_inline(struct message *m)
 	 * a From:/Sent: block */
 	for (i = 0; i < d->n && !found; i++) {
 		t = d->blocks[i].text;
-		for (off = 0; t[off];) {
+		/* every marker says "message"; most blocks do not */
+		off = 0;
+		if (!strstr(t, "essage"))
+			off = strlen(t);
+		for (; t[off];) {
 			size_t n = line_len(t + off);
 
 			if (is_marker(t + off, n)) {

@@ -11,6 +11,10 @@
 #include <string.h>
 #include <strings.h>
 
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
+
 #include <gmime/gmime.h>
 
 #include "log.h"
@@ -155,6 +159,21 @@ utf8_plain(const char *s, size_t n)
 	const unsigned char *p = (const unsigned char *)s, *end = p + n;
 
 	while (p < end) {
+#ifdef __SSE2__
+		/* printable ASCII sixteen bytes at a time: a signed compare
+		 * flags both the controls and the bytes with the high bit */
+		while (end - p >= 16) {
+			__m128i v = _mm_loadu_si128((const __m128i *)(const void *)p);
+			int mask = _mm_movemask_epi8(_mm_cmplt_epi8(v,
+			    _mm_set1_epi8(0x20)));
+
+			if (mask) {
+				p += __builtin_ctz((unsigned)mask);
+				break;
+			}
+			p += 16;
+		}
+#endif
 		/* ASCII eight bytes at a time */
 		while (end - p >= 8) {
 			uint64_t v;
@@ -199,67 +218,6 @@ utf8_plain(const char *s, size_t n)
 		}
 	}
 	return 1;
-}
-
-/*
- * What utf8_clean does (invalid sequences to U+FFFD, C0 controls but \n
- * and \t dropped, lone CR to LF, C1 dropped), into one allocation: util's
- * returns an unterminated buffer when nothing survives.  Caller frees.
- */
-static char *
-clean_utf8(const char *s, size_t n)
-{
-	const unsigned char *p = (const unsigned char *)s, *end = p + n;
-	char *out = xmalloc(n * 3 + 1), *o = out;
-	size_t len, i;
-	uint32_t cp;
-
-	while (p < end) {
-		unsigned char c = *p;
-
-		if (c < 0x80) {
-			if (c >= 0x20 || c == '\n' || c == '\t')
-				*o++ = (char)c;
-			else if (c == '\r' && (p + 1 == end || p[1] != '\n'))
-				*o++ = '\n';
-			p++;
-			continue;
-		}
-		if (c >= 0xc2 && c <= 0xdf) {
-			len = 2;
-			cp = c & 0x1f;
-		} else if (c >= 0xe0 && c <= 0xef) {
-			len = 3;
-			cp = c & 0x0f;
-		} else if (c >= 0xf0 && c <= 0xf4) {
-			len = 4;
-			cp = c & 0x07;
-		} else {
-			goto bad;
-		}
-		if ((size_t)(end - p) < len)
-			goto bad;
-		for (i = 1; i < len; i++) {
-			if ((p[i] & 0xc0) != 0x80)
-				goto bad;
-			cp = cp << 6 | (p[i] & 0x3f);
-		}
-		if ((len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) ||
-		    cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-			goto bad;
-		if (!(cp >= 0x80 && cp < 0xa0)) {
-			memcpy(o, p, len);
-			o += len;
-		}
-		p += len;
-		continue;
-bad:
-		memcpy(o, "\xef\xbf\xbd", 3);
-		o += 3;
-		p++;
-	}
-	*o = '\0';
-	return out;
 }
 
 /* Labels browsers read as windows-1252: Latin-1 and ASCII mail is
@@ -318,7 +276,7 @@ to_utf8(struct message *m, const char *s, size_t n, const char *cs,
 	}
 	if (cs && is_cp1252_label(cs)) {
 		if (g_utf8_validate(s, (gssize)n, NULL)) {
-			r = clean_utf8(s, n);
+			r = utf8_clean(s, n);
 			*len_r = strlen(r);
 			return r;
 		}
@@ -329,7 +287,7 @@ to_utf8(struct message *m, const char *s, size_t n, const char *cs,
 	iconv_name = g_mime_charset_iconv_name(cs);
 	conv = g_convert(s, (gssize)n, "UTF-8", iconv_name, NULL, &out_len, &err);
 	if (conv) {
-		r = clean_utf8(conv, out_len);
+		r = utf8_clean(conv, out_len);
 		g_free(conv);
 		*len_r = strlen(r);
 		return r;
@@ -342,7 +300,7 @@ guess:
 	/* a utf-8 label, none, or one we could not use: keep valid UTF-8,
 	 * read anything else as windows-1252 */
 	if (g_utf8_validate(s, (gssize)n, NULL)) {
-		r = clean_utf8(s, n);
+		r = utf8_clean(s, n);
 		*len_r = strlen(r);
 		return r;
 	}
@@ -372,7 +330,7 @@ clean_header(const char *s)
 		}
 		buf_addc(&b, (char)*p);
 	}
-	c = clean_utf8(b.data, b.len);
+	c = utf8_clean(b.data, b.len);
 	r = str_squeeze(c, strlen(c));
 	free(c);
 	buf_free(&b);
@@ -403,8 +361,8 @@ struct parse {
 	size_t atts_cap;
 	int stop;             /* part limit reached */
 	struct doc outer;     /* the forwarder's text once forwarded */
-	GMimeStream *scratch; /* decoded text leaf, reused */
-	GMimeStream *null;    /* sink for sizing attachments */
+	GMimeStream *scratch; /* decoded leaf, reused; made when first
+				 needed */
 };
 
 static struct doc *
@@ -413,24 +371,95 @@ target(struct parse *p, int inner)
 	return inner || !p->m->forwarded ? &p->m->body : &p->outer;
 }
 
-/* Decodes the transfer encoding of a leaf into p->scratch.  The bytes
- * stay valid until the next call. */
+/*
+ * The encoded bytes of a parsed leaf where they lie: the parser keeps
+ * each leaf as a bounded window on its memory stream, so the bytes can
+ * be read in place instead of through a filter stream and a copy.
+ * Returns 0 and sets *enc_r when that holds and we decode the encoding
+ * ourselves, -1 to go the general way.
+ */
+static int
+leaf_raw(GMimeDataWrapper *dw, const char **raw_r, size_t *len_r,
+    GMimeContentEncoding *enc_r)
+{
+	GMimeStream *st;
+	GByteArray *arr;
+	gint64 start, end;
+
+	if (G_OBJECT_TYPE(dw) != GMIME_TYPE_DATA_WRAPPER)
+		return -1;
+	*enc_r = g_mime_data_wrapper_get_encoding(dw);
+	if (*enc_r == GMIME_CONTENT_ENCODING_UUENCODE)
+		return -1;
+	st = dw->stream;
+	if (!st || !GMIME_IS_STREAM_MEM(st) ||
+	    !(arr = GMIME_STREAM_MEM(st)->buffer))
+		return -1;
+	start = st->bound_start;
+	end = st->bound_end;
+	if (end < 0 || end > (gint64)arr->len)
+		end = (gint64)arr->len;
+	/* a GByteArray counts in guint */
+	if (start < 0 || start > end || end - start > G_MAXUINT / 2)
+		return -1;
+	*raw_r = arr->data ? (const char *)arr->data + start : "";
+	*len_r = (size_t)(end - start);
+	return 0;
+}
+
+/* Decodes base64 or quoted-printable in one step into arr, as GMime's
+ * decoding filter would in chunks; anything else is taken as it is.
+ * Sets *data_r to arr's bytes or raw itself. */
 static void
-decode_leaf(struct parse *p, GMimePart *part, const char **data_r,
+decode_raw(GByteArray *arr, GMimeContentEncoding enc, const char *raw,
+    size_t len, const char **data_r, size_t *len_r)
+{
+	GMimeEncoding state;
+	size_t out;
+
+	if (enc != GMIME_CONTENT_ENCODING_BASE64 &&
+	    enc != GMIME_CONTENT_ENCODING_QUOTEDPRINTABLE) {
+		*data_r = raw;
+		*len_r = len;
+		return;
+	}
+	g_mime_encoding_init_decode(&state, enc);
+	g_byte_array_set_size(arr, (guint)g_mime_encoding_outlen(&state, len));
+	/* GMime's own decoder, on the whole part in one step */
+	out = g_mime_encoding_step(&state, raw, len, (char *)arr->data);
+	g_byte_array_set_size(arr, (guint)out);
+	*data_r = arr->data ? (const char *)arr->data : "";
+	*len_r = out;
+}
+
+/* Decodes the transfer encoding of a leaf, into p->scratch when it
+ * needs decoding.  The bytes stay valid until the next call. */
+static void
+decode_leaf(struct parse *p, GMimeDataWrapper *dw, const char **data_r,
     size_t *len_r)
 {
-	GMimeDataWrapper *dw = g_mime_part_get_content(part);
-	GByteArray *arr = g_mime_stream_mem_get_byte_array(
-	    GMIME_STREAM_MEM(p->scratch));
+	GByteArray *arr;
+	GMimeContentEncoding enc;
+	const char *raw;
+	size_t len;
 
+	*data_r = "";
+	*len_r = 0;
+	if (!dw)
+		return;
+	if (!p->scratch)
+		p->scratch = g_mime_stream_mem_new();
+	arr = g_mime_stream_mem_get_byte_array(GMIME_STREAM_MEM(p->scratch));
 	g_byte_array_set_size(arr, 0);
+	if (leaf_raw(dw, &raw, &len, &enc) == 0) {
+		decode_raw(arr, enc, raw, len, data_r, len_r);
+		return;
+	}
 	g_mime_stream_reset(p->scratch);
-	if (dw)
-		g_mime_data_wrapper_write_to_stream(dw, p->scratch);
-	*data_r = (const char *)arr->data;
+	g_mime_data_wrapper_write_to_stream(dw, p->scratch);
+	if (arr->data)
+		*data_r = (const char *)arr->data;
 	*len_r = arr->len;
-	if (!*data_r)
-		*data_r = "";
 }
 
 static void
@@ -479,10 +508,14 @@ add_attachment(struct parse *p, GMimePart *part)
 	for (t = a->content_type; *t; t++)
 		if (*t >= 'A' && *t <= 'Z')
 			*t = (char)(*t + 32);
-	/* decoding into a null stream costs what the decode costs and
-	 * nothing more; the size is worth having for "report.pdf (2 MB)" */
-	if (dw)
-		n = g_mime_data_wrapper_write_to_stream(dw, p->null);
+	/* the decoded size is worth having for "report.pdf (2 MB)" */
+	if (dw) {
+		const char *data;
+		size_t len;
+
+		decode_leaf(p, dw, &data, &len);
+		n = (gint64)len;
+	}
 	a->size = n > 0 ? (size_t)n : 0;
 }
 
@@ -682,7 +715,8 @@ walk_alternative(struct parse *p, GMimeMultipart *mp, unsigned depth,
 	}
 	if (rich && GMIME_IS_PART(rich)) {
 		p->parts++;
-		decode_leaf(p, GMIME_PART(rich), &data, &len);
+		decode_leaf(p, g_mime_part_get_content(GMIME_PART(rich)), &data,
+		    &len);
 		if (!plain || html_structure(data, len) >= 2) {
 			text_to_doc(p, GMIME_PART(rich), data, len, 1, inner);
 			return;
@@ -752,7 +786,8 @@ walk(struct parse *p, GMimeObject *o, unsigned depth, int inner)
 		return;
 	if ((is_type(o, "text", "plain") || is_type(o, "text", "html")) &&
 	    !is_attachment(o)) {
-		decode_leaf(p, GMIME_PART(o), &data, &len);
+		decode_leaf(p, g_mime_part_get_content(GMIME_PART(o)), &data,
+		    &len);
 		text_to_doc(p, GMIME_PART(o), data, len,
 		    is_type(o, "text", "html"), inner);
 		return;
@@ -883,8 +918,6 @@ message_parse(const char *raw, size_t len, const struct limits *lim,
 		goto out;
 	}
 	take_headers(m, msg);
-	p.scratch = g_mime_stream_mem_new();
-	p.null = g_mime_stream_null_new();
 	walk(&p, g_mime_message_get_mime_part(msg), 1, 0);
 	if (m->forwarded) {
 		m->note = doc_join(&p.outer);
@@ -903,8 +936,6 @@ out:
 	doc_free(&p.outer);
 	if (p.scratch)
 		g_object_unref(p.scratch);
-	if (p.null)
-		g_object_unref(p.null);
 	if (msg)
 		g_object_unref(msg);
 	if (parser)

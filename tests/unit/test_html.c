@@ -260,6 +260,42 @@ test_limits_and_junk(void **state)
 	doc_free(&d);
 }
 
+/* White space as squeeze_text collapses it: ends trimmed, runs (with
+ * U+00A0) to one space, <br> to '\n' with the spaces around it gone, a
+ * 0xc2 that starts another character kept, <pre> spacing kept. */
+static void
+test_white_space(void **state)
+{
+	static const struct {
+		const char *html, *want[3];
+	} cases[] = {
+		{ "  <p> \n lead  and\ttrail \n </p>", { "lead and trail" } },
+		{ "<p>a\xc2\xa0\xc2\xa0 b \xc2\xa9 c</p>",
+		    { "a b \xc2\xa9 c" } },
+		{ "<p> x <br> \n <br>  y</p><p>one<br> two <br></p>",
+		    { "x", "y", "one\ntwo" } },
+		{ "<p>\xc2\xa0</p><p> <b> bold </b> <i>it</i> </p>",
+		    { "bold it" } },
+		{ "<pre> a  b\n\n c </pre><p>after  pre</p>",
+		    { " a  b\n c ", "after pre" } },
+		{ "<div>a\r\nb\fc\x01" "d</div>", { "a bcd" } },
+	};
+	struct doc d;
+	size_t i, j;
+
+	(void)state;
+	for (i = 0; i < ARRAY_SIZE(cases); i++) {
+		to_doc(&d, cases[i].html);
+		for (j = 0; j < 3 && cases[i].want[j]; j++) {
+			if (j >= d.n)
+				fail_msg("case %zu: %zu blocks", i, d.n);
+			assert_string_equal(d.blocks[j].text, cases[i].want[j]);
+		}
+		assert_int_equal(d.n, j);
+		doc_free(&d);
+	}
+}
+
 int
 main(void)
 {
@@ -272,6 +308,7 @@ main(void)
 		cmocka_unit_test(test_newsletter_habits),
 		cmocka_unit_test(test_hostile_nesting),
 		cmocka_unit_test(test_limits_and_junk),
+		cmocka_unit_test(test_white_space),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -924,6 +924,47 @@ test_dates(void **state)
 	assert_int_equal(message_parse_date("17 Nov 2025 25:00"), 0);
 }
 
+/* Transfer encodings decoded in place: quoted-printable soft breaks
+ * (CRLF and bare LF), malformed escapes kept, a cut "=" at the end lost;
+ * attachment sizes decoded from QP, base64 and none. */
+static void
+test_transfer_encodings(void **state)
+{
+	static const char raw[] =
+	    "From: a@example.org\r\nSubject: qp\r\nMIME-Version: 1.0\r\n"
+	    "Content-Type: multipart/mixed; boundary=\"b\"\r\n\r\n"
+	    "--b\r\nContent-Type: text/plain; charset=utf-8\r\n"
+	    "Content-Transfer-Encoding: quoted-printable\r\n\r\n"
+	    "a=3Db soft=\r\nbreak unix=\nsoft bad=4x =zz ==41 caf=C3=A9 "
+	    "low=e2=80=99s end=\r\n"
+	    "--b\r\nContent-Type: application/pdf; name=x.pdf\r\n"
+	    "Content-Disposition: attachment; filename=x.pdf\r\n"
+	    "Content-Transfer-Encoding: quoted-printable\r\n\r\n"
+	    "ab=3D=\r\ncd=\r\n"
+	    "--b\r\nContent-Type: application/octet-stream; name=y.bin\r\n"
+	    "Content-Disposition: attachment; filename=y.bin\r\n\r\n"
+	    "0123456789\r\n"
+	    "--b\r\nContent-Type: image/png; name=z.png\r\n"
+	    "Content-Disposition: attachment; filename=z.png\r\n"
+	    "Content-Transfer-Encoding: base64\r\n\r\n"
+	    "aGVsbG8gd29y\r\nbGQ=\r\n"
+	    "--b--\r\n";
+	char *err = NULL;
+	struct message *m = message_parse(raw, sizeof(raw) - 1, NULL, &err);
+
+	(void)state;
+	assert_non_null(m);
+	assert_int_equal(m->body.n, 1);
+	assert_string_equal(m->body.blocks[0].text,
+	    "a=b softbreak unixsoft bad=4x =zz ==41 caf\xc3\xa9 "
+	    "low\xe2\x80\x99s end");
+	assert_int_equal(m->n_atts, 3);
+	assert_int_equal(m->atts[0].size, 5);     /* "ab=cd" */
+	assert_int_equal(m->atts[1].size, 10);
+	assert_int_equal(m->atts[2].size, 11);    /* "hello world" */
+	message_free(&m);
+}
+
 int
 main(void)
 {
@@ -954,6 +995,7 @@ main(void)
 		cmocka_unit_test(test_unwrap_prose_and_fallback_subject),
 		cmocka_unit_test(test_odd_shapes),
 		cmocka_unit_test(test_dates),
+		cmocka_unit_test(test_transfer_encodings),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
