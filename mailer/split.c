@@ -78,12 +78,20 @@ struct unit {
 	enum block_kind kind;
 	int level;
 	char *text;          /* squeezed, owned */
+	size_t len;          /* strlen(text) */
 	char *url;           /* owned, or NULL */
 	unsigned words;
 	unsigned flags;      /* U_* */
 	unsigned cand;       /* K_* */
 	int link_only, strong;
 	int64_t date;        /* from a byline */
+};
+
+/* The M_EXACT and M_PREFIX entries of a pattern table by first byte:
+ * order[start[c]] to order[start[c + 1] - 1] start with c. */
+struct table_index {
+	unsigned char start[257];
+	unsigned char order[128];
 };
 
 struct splitter {
@@ -103,6 +111,25 @@ struct splitter {
 	const char *subject_title; /* subject less "Press release:" */
 	int subject_good;    /* subject_title is worth a title */
 	size_t added;
+
+	/* Indexes of the pattern tables (index_tables()): a unit costs one
+	 * pass over its text rather than one per pattern, and most units and
+	 * lines need no key at all. */
+	struct table_index boiler_ix, stop_ix;
+	/* bit j: contains[j] starts with the byte, either case */
+	uint64_t contains_first[256];
+	uint64_t contains_second[256]; /* ... has it second */
+	unsigned char contains[64];   /* boiler_patterns of M_CONTAINS */
+	size_t n_contains;
+	/* Bit c1 & 63 of [c0]: a key starting c0 c1 may match a pattern that
+	 * cuts a paragraph at a line (line_breaks()), or any key-matched
+	 * pattern or a social network's name (unit_classify()). */
+	uint64_t line_first[256];
+	uint64_t key_first[256];
+	/* Scratch for the lines of a paragraph, reused block after block. */
+	char *line;
+	size_t line_cap;
+	struct buf run;      /* squeezed lines of the current run */
 };
 
 /* An article being built. */
@@ -116,6 +143,7 @@ struct cur {
 	int content;         /* text was added */
 	int evidence;        /* a byline, link or "read more" was seen */
 	int last_list;       /* last text added was a list item */
+	unsigned words;      /* str_words(text) while text is not cut */
 };
 
 /*
@@ -128,104 +156,108 @@ enum match { M_EXACT, M_PREFIX, M_CONTAINS };
 
 struct pattern {
 	const char *s;
+	unsigned char len;        /* strlen(s) */
 	unsigned char how;        /* enum match */
 	unsigned char max_words;  /* 0: any length */
 	unsigned short flags;     /* U_* */
 };
 
+/* A pattern's string and its length. */
+#define P(s) s, sizeof(s) - 1
+
 /* Matched against every unit. */
 static const struct pattern boiler_patterns[] = {
 	/* subscription footers: they also mark where the footer begins */
-	{ "unsubscribe", M_CONTAINS, 30, U_DROP | U_FOOTER },
-	{ "you are subscribed", M_PREFIX, 60, U_DROP | U_FOOTER },
-	{ "you are receiving this", M_PREFIX, 60, U_DROP | U_FOOTER },
-	{ "you're receiving this", M_PREFIX, 60, U_DROP | U_FOOTER },
-	{ "you received this", M_PREFIX, 60, U_DROP | U_FOOTER },
-	{ "this email was sent", M_PREFIX, 60, U_DROP | U_FOOTER },
-	{ "this message was sent", M_PREFIX, 60, U_DROP | U_FOOTER },
-	{ "this alert was sent", M_PREFIX, 60, U_DROP | U_FOOTER },
-	{ "this newsletter was sent", M_PREFIX, 60, U_DROP | U_FOOTER },
-	{ "this bulletin was sent", M_PREFIX, 60, U_DROP | U_FOOTER },
-	{ "this circular is sent", M_PREFIX, 60, U_DROP | U_FOOTER },
-	{ "this email is sent", M_PREFIX, 60, U_DROP | U_FOOTER },
-	{ "if you no longer wish", M_PREFIX, 60, U_DROP | U_FOOTER },
-	{ "our mailing address is", M_PREFIX, 60, U_DROP | U_FOOTER },
-	{ "copyright", M_PREFIX, 40, U_DROP | U_FOOTER },
-	{ "all rights reserved", M_CONTAINS, 40, U_DROP | U_FOOTER },
-	{ "sent from my", M_PREFIX, 8, U_DROP | U_FOOTER },
-	{ "get outlook for", M_PREFIX, 8, U_DROP | U_FOOTER },
+	{ P("unsubscribe"), M_CONTAINS, 30, U_DROP | U_FOOTER },
+	{ P("you are subscribed"), M_PREFIX, 60, U_DROP | U_FOOTER },
+	{ P("you are receiving this"), M_PREFIX, 60, U_DROP | U_FOOTER },
+	{ P("you're receiving this"), M_PREFIX, 60, U_DROP | U_FOOTER },
+	{ P("you received this"), M_PREFIX, 60, U_DROP | U_FOOTER },
+	{ P("this email was sent"), M_PREFIX, 60, U_DROP | U_FOOTER },
+	{ P("this message was sent"), M_PREFIX, 60, U_DROP | U_FOOTER },
+	{ P("this alert was sent"), M_PREFIX, 60, U_DROP | U_FOOTER },
+	{ P("this newsletter was sent"), M_PREFIX, 60, U_DROP | U_FOOTER },
+	{ P("this bulletin was sent"), M_PREFIX, 60, U_DROP | U_FOOTER },
+	{ P("this circular is sent"), M_PREFIX, 60, U_DROP | U_FOOTER },
+	{ P("this email is sent"), M_PREFIX, 60, U_DROP | U_FOOTER },
+	{ P("if you no longer wish"), M_PREFIX, 60, U_DROP | U_FOOTER },
+	{ P("our mailing address is"), M_PREFIX, 60, U_DROP | U_FOOTER },
+	{ P("copyright"), M_PREFIX, 40, U_DROP | U_FOOTER },
+	{ P("all rights reserved"), M_CONTAINS, 40, U_DROP | U_FOOTER },
+	{ P("sent from my"), M_PREFIX, 8, U_DROP | U_FOOTER },
+	{ P("get outlook for"), M_PREFIX, 8, U_DROP | U_FOOTER },
 	/* preference and browser links */
-	{ "manage your preferences", M_CONTAINS, 20, U_DROP },
-	{ "update your preferences", M_CONTAINS, 20, U_DROP },
-	{ "manage preferences", M_CONTAINS, 20, U_DROP },
-	{ "email preferences", M_CONTAINS, 20, U_DROP },
-	{ "manage your subscription", M_CONTAINS, 20, U_DROP },
-	{ "update subscription preferences", M_CONTAINS, 20, U_DROP },
-	{ "view this email in", M_CONTAINS, 20, U_DROP | U_MAST },
-	{ "view in browser", M_CONTAINS, 12, U_DROP | U_MAST },
-	{ "view in your browser", M_CONTAINS, 12, U_DROP | U_MAST },
-	{ "view it in your browser", M_CONTAINS, 16, U_DROP | U_MAST },
-	{ "view online", M_EXACT, 0, U_DROP | U_MAST },
-	{ "view web version", M_EXACT, 0, U_DROP | U_MAST },
-	{ "having trouble viewing", M_PREFIX, 30, U_DROP | U_MAST },
-	{ "email not displaying correctly", M_PREFIX, 30, U_DROP | U_MAST },
-	{ "add us to your address book", M_CONTAINS, 30, U_DROP },
-	{ "forward to a friend", M_CONTAINS, 12, U_DROP },
-	{ "forward this email", M_CONTAINS, 12, U_DROP },
+	{ P("manage your preferences"), M_CONTAINS, 20, U_DROP },
+	{ P("update your preferences"), M_CONTAINS, 20, U_DROP },
+	{ P("manage preferences"), M_CONTAINS, 20, U_DROP },
+	{ P("email preferences"), M_CONTAINS, 20, U_DROP },
+	{ P("manage your subscription"), M_CONTAINS, 20, U_DROP },
+	{ P("update subscription preferences"), M_CONTAINS, 20, U_DROP },
+	{ P("view this email in"), M_CONTAINS, 20, U_DROP | U_MAST },
+	{ P("view in browser"), M_CONTAINS, 12, U_DROP | U_MAST },
+	{ P("view in your browser"), M_CONTAINS, 12, U_DROP | U_MAST },
+	{ P("view it in your browser"), M_CONTAINS, 16, U_DROP | U_MAST },
+	{ P("view online"), M_EXACT, 0, U_DROP | U_MAST },
+	{ P("view web version"), M_EXACT, 0, U_DROP | U_MAST },
+	{ P("having trouble viewing"), M_PREFIX, 30, U_DROP | U_MAST },
+	{ P("email not displaying correctly"), M_PREFIX, 30, U_DROP | U_MAST },
+	{ P("add us to your address book"), M_CONTAINS, 30, U_DROP },
+	{ P("forward to a friend"), M_CONTAINS, 12, U_DROP },
+	{ P("forward this email"), M_CONTAINS, 12, U_DROP },
 	/* social */
-	{ "follow us", M_PREFIX, 15, U_DROP },
-	{ "like us on", M_PREFIX, 15, U_DROP },
-	{ "find us on", M_PREFIX, 12, U_DROP },
-	{ "share this", M_PREFIX, 6, U_DROP },
-	{ "share on", M_PREFIX, 6, U_DROP },
+	{ P("follow us"), M_PREFIX, 15, U_DROP },
+	{ P("like us on"), M_PREFIX, 15, U_DROP },
+	{ P("find us on"), M_PREFIX, 12, U_DROP },
+	{ P("share this"), M_PREFIX, 6, U_DROP },
+	{ P("share on"), M_PREFIX, 6, U_DROP },
 	/* forward and blog-post furniture */
-	{ "forwarded message", M_CONTAINS, 8, U_DROP },
-	{ "begin forwarded message", M_PREFIX, 6, U_DROP },
-	{ "original message", M_EXACT, 0, U_DROP },
-	{ "posted in ", M_PREFIX, 25, U_DROP },
-	{ "filed under", M_PREFIX, 25, U_DROP },
-	{ "tags:", M_PREFIX, 25, U_DROP },
-	{ "like this:", M_PREFIX, 4, U_DROP },
-	{ "like loading", M_PREFIX, 4, U_DROP },
+	{ P("forwarded message"), M_CONTAINS, 8, U_DROP },
+	{ P("begin forwarded message"), M_PREFIX, 6, U_DROP },
+	{ P("original message"), M_EXACT, 0, U_DROP },
+	{ P("posted in "), M_PREFIX, 25, U_DROP },
+	{ P("filed under"), M_PREFIX, 25, U_DROP },
+	{ P("tags:"), M_PREFIX, 25, U_DROP },
+	{ P("like this:"), M_PREFIX, 4, U_DROP },
+	{ P("like loading"), M_PREFIX, 4, U_DROP },
 	/* mastheads: dropped, and never taken for a title */
-	{ "press release", M_EXACT, 0, U_DROP | U_MAST },
-	{ "press notice", M_EXACT, 0, U_DROP | U_MAST },
-	{ "press alert", M_PREFIX, 12, U_DROP | U_MAST },
-	{ "news alert", M_PREFIX, 12, U_DROP | U_MAST },
-	{ "new report", M_EXACT, 0, U_DROP | U_MAST },
-	{ "news release", M_EXACT, 0, U_DROP | U_MAST },
-	{ "media release", M_EXACT, 0, U_DROP | U_MAST },
-	{ "for immediate release", M_PREFIX, 8, U_DROP | U_MAST },
-	{ "embargoed", M_PREFIX, 12, U_DROP | U_MAST },
-	{ "in this issue", M_PREFIX, 4, U_MAST },
+	{ P("press release"), M_EXACT, 0, U_DROP | U_MAST },
+	{ P("press notice"), M_EXACT, 0, U_DROP | U_MAST },
+	{ P("press alert"), M_PREFIX, 12, U_DROP | U_MAST },
+	{ P("news alert"), M_PREFIX, 12, U_DROP | U_MAST },
+	{ P("new report"), M_EXACT, 0, U_DROP | U_MAST },
+	{ P("news release"), M_EXACT, 0, U_DROP | U_MAST },
+	{ P("media release"), M_EXACT, 0, U_DROP | U_MAST },
+	{ P("for immediate release"), M_PREFIX, 8, U_DROP | U_MAST },
+	{ P("embargoed"), M_PREFIX, 12, U_DROP | U_MAST },
+	{ P("in this issue"), M_PREFIX, 4, U_MAST },
 	/* a press release's end: notes to editors follow */
-	{ "ends", M_EXACT, 0, U_DROP | U_FOOTER },
+	{ P("ends"), M_EXACT, 0, U_DROP | U_FOOTER },
 	/* "read more": dropped, the link kept as the item's url */
-	{ "read more", M_PREFIX, 12, U_DROP | U_READMORE },
-	{ "continue reading", M_PREFIX, 25, U_DROP | U_READMORE },
-	{ "read the full", M_PREFIX, 12, U_DROP | U_READMORE },
-	{ "read full", M_PREFIX, 8, U_DROP | U_READMORE },
-	{ "read the rest", M_PREFIX, 12, U_DROP | U_READMORE },
-	{ "keep reading", M_PREFIX, 8, U_DROP | U_READMORE },
-	{ "read on", M_EXACT, 0, U_DROP | U_READMORE },
-	{ "more", M_EXACT, 0, U_DROP | U_READMORE },
-	{ "full story", M_EXACT, 0, U_DROP | U_READMORE },
-	{ "full article", M_EXACT, 0, U_DROP | U_READMORE },
-	{ "read online", M_EXACT, 0, U_DROP | U_READMORE },
-	{ "read post", M_EXACT, 0, U_DROP | U_READMORE },
-	{ "read article", M_EXACT, 0, U_DROP | U_READMORE },
-	{ "read this post", M_EXACT, 0, U_DROP | U_READMORE },
-	{ "view post", M_EXACT, 0, U_DROP | U_READMORE },
-	{ "view article", M_EXACT, 0, U_DROP | U_READMORE },
+	{ P("read more"), M_PREFIX, 12, U_DROP | U_READMORE },
+	{ P("continue reading"), M_PREFIX, 25, U_DROP | U_READMORE },
+	{ P("read the full"), M_PREFIX, 12, U_DROP | U_READMORE },
+	{ P("read full"), M_PREFIX, 8, U_DROP | U_READMORE },
+	{ P("read the rest"), M_PREFIX, 12, U_DROP | U_READMORE },
+	{ P("keep reading"), M_PREFIX, 8, U_DROP | U_READMORE },
+	{ P("read on"), M_EXACT, 0, U_DROP | U_READMORE },
+	{ P("more"), M_EXACT, 0, U_DROP | U_READMORE },
+	{ P("full story"), M_EXACT, 0, U_DROP | U_READMORE },
+	{ P("full article"), M_EXACT, 0, U_DROP | U_READMORE },
+	{ P("read online"), M_EXACT, 0, U_DROP | U_READMORE },
+	{ P("read post"), M_EXACT, 0, U_DROP | U_READMORE },
+	{ P("read article"), M_EXACT, 0, U_DROP | U_READMORE },
+	{ P("read this post"), M_EXACT, 0, U_DROP | U_READMORE },
+	{ P("view post"), M_EXACT, 0, U_DROP | U_READMORE },
+	{ P("view article"), M_EXACT, 0, U_DROP | U_READMORE },
 	/* salutations: kept in text, never a title */
-	{ "dear ", M_PREFIX, 10, U_GREET },
-	{ "hi ", M_PREFIX, 8, U_GREET },
-	{ "hi", M_EXACT, 0, U_GREET },
-	{ "hello", M_PREFIX, 8, U_GREET },
-	{ "good morning", M_PREFIX, 8, U_GREET },
-	{ "good afternoon", M_PREFIX, 8, U_GREET },
-	{ "greetings", M_PREFIX, 6, U_GREET },
-	{ "colleagues", M_PREFIX, 4, U_GREET },
+	{ P("dear "), M_PREFIX, 10, U_GREET },
+	{ P("hi "), M_PREFIX, 8, U_GREET },
+	{ P("hi"), M_EXACT, 0, U_GREET },
+	{ P("hello"), M_PREFIX, 8, U_GREET },
+	{ P("good morning"), M_PREFIX, 8, U_GREET },
+	{ P("good afternoon"), M_PREFIX, 8, U_GREET },
+	{ P("greetings"), M_PREFIX, 6, U_GREET },
+	{ P("colleagues"), M_PREFIX, 4, U_GREET },
 };
 
 /*
@@ -234,87 +266,87 @@ static const struct pattern boiler_patterns[] = {
  * so "join us on the picket line" in prose is left alone.
  */
 static const struct pattern stop_patterns[] = {
-	{ "join us", M_EXACT, 0, U_STOP },
-	{ "join", M_EXACT, 0, U_STOP },
-	{ "join today", M_EXACT, 0, U_STOP },
-	{ "join now", M_EXACT, 0, U_STOP },
-	{ "join the union", M_PREFIX, 10, U_STOP },
-	{ "become a member", M_PREFIX, 10, U_STOP },
-	{ "not a member", M_PREFIX, 10, U_STOP },
-	{ "not yet a member", M_PREFIX, 10, U_STOP },
-	{ "membership", M_EXACT, 0, U_STOP },
-	{ "follow us", M_PREFIX, 10, U_STOP },
-	{ "connect with us", M_PREFIX, 10, U_STOP },
-	{ "stay connected", M_EXACT, 0, U_STOP },
-	{ "stay in touch", M_EXACT, 0, U_STOP },
-	{ "social media", M_EXACT, 0, U_STOP },
-	{ "contact us", M_PREFIX, 10, U_STOP },
-	{ "contact", M_EXACT, 0, U_STOP },
-	{ "contact details", M_EXACT, 0, U_STOP },
-	{ "get in touch", M_EXACT, 0, U_STOP },
-	{ "comments", M_EXACT, 0, U_STOP },
-	{ "comment", M_EXACT, 0, U_STOP },
-	{ "leave a comment", M_PREFIX, 10, U_STOP },
-	{ "leave a reply", M_PREFIX, 10, U_STOP },
-	{ "post a comment", M_PREFIX, 10, U_STOP },
-	{ "add a comment", M_PREFIX, 10, U_STOP },
-	{ "one thought on", M_PREFIX, 20, U_STOP },
-	{ "one response to", M_PREFIX, 20, U_STOP },
-	{ "responses", M_EXACT, 0, U_STOP },
-	{ "related posts", M_EXACT, 0, U_STOP },
-	{ "related articles", M_EXACT, 0, U_STOP },
-	{ "related", M_EXACT, 0, U_STOP },
-	{ "you may also like", M_EXACT, 0, U_STOP },
-	{ "about us", M_EXACT, 0, U_STOP },
-	{ "notes to editors", M_PREFIX, 10, U_STOP },
-	{ "notes for editors", M_PREFIX, 10, U_STOP },
-	{ "note to editors", M_PREFIX, 10, U_STOP },
-	{ "editor's notes", M_PREFIX, 10, U_STOP },
-	{ "media enquiries", M_PREFIX, 12, U_STOP },
-	{ "media contact", M_PREFIX, 12, U_STOP },
-	{ "press enquiries", M_PREFIX, 12, U_STOP },
-	{ "press office", M_PREFIX, 12, U_STOP },
+	{ P("join us"), M_EXACT, 0, U_STOP },
+	{ P("join"), M_EXACT, 0, U_STOP },
+	{ P("join today"), M_EXACT, 0, U_STOP },
+	{ P("join now"), M_EXACT, 0, U_STOP },
+	{ P("join the union"), M_PREFIX, 10, U_STOP },
+	{ P("become a member"), M_PREFIX, 10, U_STOP },
+	{ P("not a member"), M_PREFIX, 10, U_STOP },
+	{ P("not yet a member"), M_PREFIX, 10, U_STOP },
+	{ P("membership"), M_EXACT, 0, U_STOP },
+	{ P("follow us"), M_PREFIX, 10, U_STOP },
+	{ P("connect with us"), M_PREFIX, 10, U_STOP },
+	{ P("stay connected"), M_EXACT, 0, U_STOP },
+	{ P("stay in touch"), M_EXACT, 0, U_STOP },
+	{ P("social media"), M_EXACT, 0, U_STOP },
+	{ P("contact us"), M_PREFIX, 10, U_STOP },
+	{ P("contact"), M_EXACT, 0, U_STOP },
+	{ P("contact details"), M_EXACT, 0, U_STOP },
+	{ P("get in touch"), M_EXACT, 0, U_STOP },
+	{ P("comments"), M_EXACT, 0, U_STOP },
+	{ P("comment"), M_EXACT, 0, U_STOP },
+	{ P("leave a comment"), M_PREFIX, 10, U_STOP },
+	{ P("leave a reply"), M_PREFIX, 10, U_STOP },
+	{ P("post a comment"), M_PREFIX, 10, U_STOP },
+	{ P("add a comment"), M_PREFIX, 10, U_STOP },
+	{ P("one thought on"), M_PREFIX, 20, U_STOP },
+	{ P("one response to"), M_PREFIX, 20, U_STOP },
+	{ P("responses"), M_EXACT, 0, U_STOP },
+	{ P("related posts"), M_EXACT, 0, U_STOP },
+	{ P("related articles"), M_EXACT, 0, U_STOP },
+	{ P("related"), M_EXACT, 0, U_STOP },
+	{ P("you may also like"), M_EXACT, 0, U_STOP },
+	{ P("about us"), M_EXACT, 0, U_STOP },
+	{ P("notes to editors"), M_PREFIX, 10, U_STOP },
+	{ P("notes for editors"), M_PREFIX, 10, U_STOP },
+	{ P("note to editors"), M_PREFIX, 10, U_STOP },
+	{ P("editor's notes"), M_PREFIX, 10, U_STOP },
+	{ P("media enquiries"), M_PREFIX, 12, U_STOP },
+	{ P("media contact"), M_PREFIX, 12, U_STOP },
+	{ P("press enquiries"), M_PREFIX, 12, U_STOP },
+	{ P("press office"), M_PREFIX, 12, U_STOP },
 	/* the sections of one report or circular, not articles */
-	{ "key findings", M_EXACT, 0, U_SUBHEAD },
-	{ "main findings", M_EXACT, 0, U_SUBHEAD },
-	{ "findings", M_EXACT, 0, U_SUBHEAD },
-	{ "summary", M_EXACT, 0, U_SUBHEAD },
-	{ "background", M_EXACT, 0, U_SUBHEAD },
-	{ "context", M_EXACT, 0, U_SUBHEAD },
-	{ "introduction", M_EXACT, 0, U_SUBHEAD },
-	{ "conclusion", M_PREFIX, 6, U_SUBHEAD },
-	{ "recommendations", M_EXACT, 0, U_SUBHEAD },
-	{ "our recommendations", M_EXACT, 0, U_SUBHEAD },
-	{ "next steps", M_EXACT, 0, U_SUBHEAD },
-	{ "what happens next", M_EXACT, 0, U_SUBHEAD },
-	{ "timetable", M_EXACT, 0, U_SUBHEAD },
-	{ "key dates", M_EXACT, 0, U_SUBHEAD },
-	{ "what this means", M_PREFIX, 6, U_SUBHEAD },
-	{ "what it means", M_PREFIX, 6, U_SUBHEAD },
-	{ "what you can do", M_EXACT, 0, U_SUBHEAD },
-	{ "what you need to do", M_EXACT, 0, U_SUBHEAD },
-	{ "what to do", M_EXACT, 0, U_SUBHEAD },
-	{ "how to vote", M_EXACT, 0, U_SUBHEAD },
-	{ "how to apply", M_EXACT, 0, U_SUBHEAD },
-	{ "details", M_EXACT, 0, U_SUBHEAD },
-	{ "key points", M_EXACT, 0, U_SUBHEAD },
-	{ "the offer", M_EXACT, 0, U_SUBHEAD },
-	{ "deadline", M_EXACT, 0, U_SUBHEAD },
-	{ "deadlines", M_EXACT, 0, U_SUBHEAD },
-	{ "faqs", M_EXACT, 0, U_SUBHEAD },
-	{ "frequently asked questions", M_EXACT, 0, U_SUBHEAD },
+	{ P("key findings"), M_EXACT, 0, U_SUBHEAD },
+	{ P("main findings"), M_EXACT, 0, U_SUBHEAD },
+	{ P("findings"), M_EXACT, 0, U_SUBHEAD },
+	{ P("summary"), M_EXACT, 0, U_SUBHEAD },
+	{ P("background"), M_EXACT, 0, U_SUBHEAD },
+	{ P("context"), M_EXACT, 0, U_SUBHEAD },
+	{ P("introduction"), M_EXACT, 0, U_SUBHEAD },
+	{ P("conclusion"), M_PREFIX, 6, U_SUBHEAD },
+	{ P("recommendations"), M_EXACT, 0, U_SUBHEAD },
+	{ P("our recommendations"), M_EXACT, 0, U_SUBHEAD },
+	{ P("next steps"), M_EXACT, 0, U_SUBHEAD },
+	{ P("what happens next"), M_EXACT, 0, U_SUBHEAD },
+	{ P("timetable"), M_EXACT, 0, U_SUBHEAD },
+	{ P("key dates"), M_EXACT, 0, U_SUBHEAD },
+	{ P("what this means"), M_PREFIX, 6, U_SUBHEAD },
+	{ P("what it means"), M_PREFIX, 6, U_SUBHEAD },
+	{ P("what you can do"), M_EXACT, 0, U_SUBHEAD },
+	{ P("what you need to do"), M_EXACT, 0, U_SUBHEAD },
+	{ P("what to do"), M_EXACT, 0, U_SUBHEAD },
+	{ P("how to vote"), M_EXACT, 0, U_SUBHEAD },
+	{ P("how to apply"), M_EXACT, 0, U_SUBHEAD },
+	{ P("details"), M_EXACT, 0, U_SUBHEAD },
+	{ P("key points"), M_EXACT, 0, U_SUBHEAD },
+	{ P("the offer"), M_EXACT, 0, U_SUBHEAD },
+	{ P("deadline"), M_EXACT, 0, U_SUBHEAD },
+	{ P("deadlines"), M_EXACT, 0, U_SUBHEAD },
+	{ P("faqs"), M_EXACT, 0, U_SUBHEAD },
+	{ P("frequently asked questions"), M_EXACT, 0, U_SUBHEAD },
 	/* an AGM notice's parts */
-	{ "agenda", M_EXACT, 0, U_SUBHEAD },
-	{ "apologies", M_EXACT, 0, U_SUBHEAD },
-	{ "minutes", M_EXACT, 0, U_SUBHEAD },
-	{ "nominations", M_EXACT, 0, U_SUBHEAD },
-	{ "motions", M_EXACT, 0, U_SUBHEAD },
-	{ "any other business", M_EXACT, 0, U_SUBHEAD },
-	{ "venue", M_EXACT, 0, U_SUBHEAD },
-	{ "further information", M_EXACT, 0, U_SUBHEAD },
-	{ "more information", M_EXACT, 0, U_SUBHEAD },
-	{ "about the report", M_EXACT, 0, U_SUBHEAD },
-	{ "about this report", M_EXACT, 0, U_SUBHEAD },
+	{ P("agenda"), M_EXACT, 0, U_SUBHEAD },
+	{ P("apologies"), M_EXACT, 0, U_SUBHEAD },
+	{ P("minutes"), M_EXACT, 0, U_SUBHEAD },
+	{ P("nominations"), M_EXACT, 0, U_SUBHEAD },
+	{ P("motions"), M_EXACT, 0, U_SUBHEAD },
+	{ P("any other business"), M_EXACT, 0, U_SUBHEAD },
+	{ P("venue"), M_EXACT, 0, U_SUBHEAD },
+	{ P("further information"), M_EXACT, 0, U_SUBHEAD },
+	{ P("more information"), M_EXACT, 0, U_SUBHEAD },
+	{ P("about the report"), M_EXACT, 0, U_SUBHEAD },
+	{ P("about this report"), M_EXACT, 0, U_SUBHEAD },
 };
 
 /* A paragraph made only of these is a row of social icons. */
@@ -387,6 +419,13 @@ key_make(const char *s, char key[KEY_MAX], int *cut_r)
 	while (*p && !is_alnum(*p))
 		p++;
 	for (; *p; p++) {
+		/* a word at a time (n > 0 whenever space is set) */
+		if (!space) {
+			while (*p > ' ' && *p != 0xe2 && n < KEY_MAX - 2)
+				key[n++] = lower((char)*p++);
+			if (!*p)
+				break;
+		}
 		if (n >= KEY_MAX - 2) {
 			*cut_r = 1;
 			break;
@@ -413,30 +452,62 @@ key_make(const char *s, char key[KEY_MAX], int *cut_r)
 	return n;
 }
 
+/* The M_EXACT and M_PREFIX patterns of t (indexed in ix) that key (klen
+ * bytes) matches; M_CONTAINS ones are match_contains()'s. */
 static unsigned
-match_table(const struct pattern *t, size_t nt, const char *text,
-    const char *key, int cut, unsigned words, int no_contains)
+match_table(const struct pattern *t, const struct table_index *ix,
+    const char *key, size_t klen, int cut, unsigned words)
 {
+	unsigned char c = (unsigned char)key[0];
 	unsigned flags = 0;
-	size_t i;
+	size_t i, j;
 
-	for (i = 0; i < nt; i++) {
+	for (j = ix->start[c]; j < ix->start[c + 1]; j++) {
+		i = ix->order[j];
 		if (t[i].max_words && words > t[i].max_words)
 			continue;
-		switch (t[i].how) {
-		case M_EXACT:
-			if (!cut && strcmp(key, t[i].s) == 0)
-				flags |= t[i].flags;
-			break;
-		case M_PREFIX:
-			if (strncmp(key, t[i].s, strlen(t[i].s)) == 0)
-				flags |= t[i].flags;
-			break;
-		case M_CONTAINS:
-			/* on the text, not the key: the key may be cut */
-			if (!no_contains && str_contains_ci(text, t[i].s))
-				flags |= t[i].flags;
-			break;
+		if (t[i].how == M_EXACT ? !cut && klen == t[i].len &&
+		    memcmp(key, t[i].s, klen) == 0 :
+		    klen >= t[i].len && memcmp(key, t[i].s, t[i].len) == 0)
+			flags |= t[i].flags;
+	}
+	return flags;
+}
+
+/*
+ * The M_CONTAINS boiler patterns found in text (not the key: the key may
+ * be cut), ASCII case ignored: one pass over text for all of them.
+ */
+static unsigned
+match_contains(const struct splitter *sp, const char *text, unsigned words)
+{
+	uint64_t live = 0, m;
+	unsigned flags = 0;
+	const char *p;
+	size_t j, k;
+
+	for (j = 0; j < sp->n_contains; j++) {
+		const struct pattern *pt = &boiler_patterns[sp->contains[j]];
+
+		if (!pt->max_words || words <= pt->max_words)
+			live |= (uint64_t)1 << j;
+	}
+	for (p = text; *p && live; p++) {
+		m = sp->contains_first[(unsigned char)p[0]] &
+		    sp->contains_second[(unsigned char)p[1]] & live;
+		while (m) {
+			const struct pattern *pt;
+
+			j = (size_t)__builtin_ctzll(m);
+			m &= m - 1;
+			pt = &boiler_patterns[sp->contains[j]];
+			for (k = 1; k < pt->len &&
+			    lower(p[k]) == lower(pt->s[k]); k++)
+				;
+			if (k == pt->len) {
+				flags |= pt->flags;
+				live &= ~((uint64_t)1 << j);
+			}
 		}
 	}
 	return flags;
@@ -447,8 +518,10 @@ in_list(const char *w, size_t n, const char *const *list, size_t nl)
 {
 	size_t i;
 
+	/* w has no NUL in its n bytes: list[i] is w when it ends there */
 	for (i = 0; i < nl; i++)
-		if (strlen(list[i]) == n && strncmp(w, list[i], n) == 0)
+		if (list[i][0] == w[0] && strncmp(w, list[i], n) == 0 &&
+		    list[i][n] == '\0')
 			return 1;
 	return 0;
 }
@@ -513,7 +586,9 @@ url_len(const char *s)
 {
 	size_t n = 0;
 
-	if (strncmp(s, "http://", 7) != 0 && strncmp(s, "https://", 8) != 0)
+	/* the first byte first: this runs on every line */
+	if (*s != 'h' || (strncmp(s, "http://", 7) != 0 &&
+	    strncmp(s, "https://", 8) != 0))
 		return 0;
 	while (s[n] && !is_space((unsigned char)s[n]) && s[n] != '>' &&
 	    s[n] != '"' && s[n] != ')')
@@ -582,11 +657,14 @@ month_of(const char *p, size_t n)
 			"june", "july", "august", "september", "october",
 			"november", "december",
 		};
-		if (strncmp(w, month_names[i], 3) != 0)
+		/* no two months start alike: one try at most */
+		if (w[0] != month_names[i][0] || w[1] != month_names[i][1] ||
+		    w[2] != month_names[i][2])
 			continue;
 		if (n == 3 || strncmp(w, full[i], n) == 0 ||
 		    (i == 8 && strcmp(w, "sept") == 0))
 			return (int)i + 1;
+		return 0;
 	}
 	return 0;
 }
@@ -759,52 +837,145 @@ is_title_like(const struct unit *u)
 	    u->words <= 6;
 }
 
+/*
+ * Whether the key of text may start with a pair of bytes set in first:
+ * false means that no pattern indexed there can match and the key need
+ * not be made.  The key starts at the first letter or digit, lower-cased,
+ * and goes on with the next byte, white space or right quote as
+ * key_make() has them; that byte is its second unless it is shorter.
+ */
+static int
+key_may_start(const uint64_t first[256], const char *text)
+{
+	const unsigned char *p = (const unsigned char *)text;
+	unsigned char c1;
+
+	while (*p && !is_alnum(*p))
+		p++;
+	if (!*p)
+		return 0;
+	c1 = p[1];
+	if (is_space(c1))
+		c1 = ' ';
+	else if (c1 == 0xe2 && p[2] == 0x80 && p[3] == 0x99)
+		c1 = '\'';
+	else
+		c1 = (unsigned char)lower((char)c1);
+	return first[(unsigned char)lower((char)*p)] >> (c1 & 63) & 1;
+}
+
+/* "© 2025 ...": the sign is lost in the key. */
+static int
+is_copyright(const char *s)
+{
+	if (s[0] == '\xc2')
+		return s[1] == '\xa9';
+	return s[0] == '(' && (strncmp(s, "(c) ", 4) == 0 ||
+	    strncmp(s, "(C) ", 4) == 0);
+}
+
+/* Whether key starts with a word that opens a byline. */
+static int
+is_byline_start(const char *key)
+{
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(byline_prefixes); i++)
+		if (strncmp(key, byline_prefixes[i],
+		    strlen(byline_prefixes[i])) == 0)
+			return 1;
+	return 0;
+}
+
 /* Sets u->flags (and u->date) from the tables.  line_mode: u is one line
  * cut from a paragraph, where "contains" patterns would cut prose. */
 static void
-unit_classify(struct unit *u, int line_mode)
+unit_classify(const struct splitter *sp, struct unit *u, int line_mode)
 {
 	char key[KEY_MAX];
 	unsigned extra;
-	int cut;
-	size_t i;
+	size_t klen = 0;
+	int cut = 0, keyed, title_like = is_title_like(u);
 
-	key_make(u->text, key, &cut);
+	/* prose: most paragraphs start with no pattern's first letters; an
+	 * issue line (6 words at most) is title-like */
+	keyed = title_like || key_may_start(sp->key_first, u->text);
+	key[0] = '\0';
+	if (keyed)
+		klen = key_make(u->text, key, &cut);
 	if (is_bare_url(u->text))
 		u->flags |= U_URLLINE;
-	u->flags |= match_table(boiler_patterns, ARRAY_SIZE(boiler_patterns),
-	    u->text, key, cut, u->words, line_mode);
-	/* "© 2025 ..." loses its sign in the key */
-	if (u->words <= 40 && (strncmp(u->text, "\xc2\xa9", 2) == 0 ||
-	    strncmp(u->text, "(c) ", 4) == 0 ||
-	    strncmp(u->text, "(C) ", 4) == 0))
+	if (keyed)
+		u->flags |= match_table(boiler_patterns, &sp->boiler_ix,
+		    key, klen, cut, u->words);
+	if (!line_mode)
+		u->flags |= match_contains(sp, u->text, u->words);
+	if (u->words <= 40 && is_copyright(u->text))
 		u->flags |= U_DROP | U_FOOTER;
-	if (is_social_run(key, cut, u->link_only))
+	if (keyed && is_social_run(key, cut, u->link_only))
 		u->flags |= U_DROP;
-	if (is_issue_line(u, key, cut))
+	if (keyed && is_issue_line(u, key, cut))
 		u->flags |= U_ISSUE | U_MAST;
-	if (is_title_like(u)) {
-		u->flags |= match_table(stop_patterns,
-		    ARRAY_SIZE(stop_patterns), u->text, key, cut, u->words, 1);
+	if (title_like) {
+		u->flags |= match_table(stop_patterns, &sp->stop_ix, key,
+		    klen, cut, u->words);
 		if (is_comment_count(key, u->words))
 			u->flags |= U_STOP;
 	}
 	if (u->words <= 30 && strpbrk(u->text, "0123456789") &&
 	    (u->date = find_date(u->text, &extra)) != 0) {
-		int by = extra == 0;
-
+		if (!keyed && extra && u->words <= 15 &&
+		    !ends_sentence(u->text))
+			key_make(u->text, key, &cut);
 		/* "By 1 December all branches must..." is a sentence */
-		for (i = 0; i < ARRAY_SIZE(byline_prefixes) && !by &&
-		    u->words <= 15 && !ends_sentence(u->text); i++)
-			by = strncmp(key, byline_prefixes[i],
-			    strlen(byline_prefixes[i])) == 0;
-		if (by)
+		if (extra == 0 || (u->words <= 15 && !ends_sentence(u->text) &&
+		    is_byline_start(key)))
 			u->flags |= U_BYLINE;
 		else
 			u->date = 0;
 	}
 	if (u->flags & U_URLLINE)
 		u->flags &= ~(unsigned)(U_STOP | U_GREET);
+}
+
+/* Flags of a line that make it a unit of its own in its paragraph. */
+#define LINE_BREAKS (U_URLLINE | U_BYLINE | U_READMORE | U_FOOTER)
+
+/*
+ * Whether unit_classify(u, 1) would set one of LINE_BREAKS on a line with
+ * this squeezed text: the same tests, less those that cannot set them,
+ * and the key made only when its first two bytes can start such a
+ * pattern or a date was found.  Almost every line of prose fails at once.
+ */
+static int
+line_breaks(const struct splitter *sp, const char *text, unsigned words)
+{
+	char key[KEY_MAX];
+	unsigned extra;
+	size_t klen;
+	int cut, keyed = 0;
+
+	if (is_bare_url(text))
+		return 1;
+	if (words <= 40 && is_copyright(text))
+		return 1;
+	if (key_may_start(sp->line_first, text)) {
+		klen = key_make(text, key, &cut);
+		keyed = 1;
+		if (match_table(boiler_patterns, &sp->boiler_ix, key, klen,
+		    cut, words) & LINE_BREAKS)
+			return 1;
+	}
+	if (words > 30 || !strpbrk(text, "0123456789") ||
+	    !find_date(text, &extra))
+		return 0;
+	if (extra == 0)
+		return 1;
+	if (words > 15 || ends_sentence(text))
+		return 0;
+	if (!keyed)
+		key_make(text, key, &cut);
+	return is_byline_start(key);
 }
 
 /* How unit_add() treats a piece of a block. */
@@ -814,51 +985,149 @@ enum {
 	UA_STRONG = 1 << 2,  /* part of a bold block */
 };
 
+/* Length of a white-space character at s (ASCII space or U+00A0), else 0:
+ * str_squeeze()'s. */
+static size_t
+space_len(const char *s, const char *end)
+{
+	unsigned char c = (unsigned char)*s;
+
+	if (c == ' ' || (c >= '\t' && c <= '\r'))
+		return 1;
+	if (c == 0xc2 && s + 1 < end && (unsigned char)s[1] == 0xa0)
+		return 2;
+	return 0;
+}
+
+#define ONES UINT64_C(0x0101010101010101)
+#define HIGH (ONES * 0x80)
+
+/*
+ * str_squeeze() of s[0..n) into out (n + 1 bytes), without its NUL.
+ * Returns the length and adds the number of words to *words_r (that is,
+ * str_words() of the result).  out may be written past the length, never
+ * past n bytes: it is never ahead of s.
+ */
+static size_t
+squeeze_into(char *out, const char *s, size_t n, unsigned *words_r)
+{
+	const char *end = s + n, *stop;
+	char *o = out;
+	unsigned words = 0;
+	int pending = 0;
+	size_t k;
+
+	while (s < end) {
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+		/* eight bytes at a time while they hold single spaces and
+		 * nothing else to squeeze: the flags below are exact */
+		while (end - s >= 8) {
+			uint64_t x, sp, bad, y;
+
+			memcpy(&x, s, 8);
+			y = x ^ (ONES * ' ');
+			sp = ~(((y & ~HIGH) + ~HIGH) | y) & HIGH;
+			y = x ^ (ONES * 0xc2);
+			bad = ~(((y & ~HIGH) + ~HIGH) | y) & HIGH;
+			/* below ' ': the other white space, and controls */
+			bad |= ~(((x & ~HIGH) + ONES * 0x60) | x) & HIGH;
+			if (bad || (sp & (sp >> 8)) ||
+			    ((pending || o == out) && (sp & 0x80)))
+				break;
+			if (pending) {
+				*o++ = ' ';
+				words++;
+			}
+			memcpy(o, &x, 8);
+			/* a space last is kept pending: more may follow */
+			pending = (int)(sp >> 63);
+			o += 8 - pending;
+			/* the flags summed in the top byte */
+			words += (unsigned)(((sp >> 7) * ONES) >> 56) -
+			    (unsigned)pending;
+			s += 8;
+		}
+#endif
+		/* a byte at a time through the next eight */
+		stop = end - s > 8 ? s + 8 : end;
+		while (s < stop) {
+			if ((k = space_len(s, end))) {
+				pending = o != out;
+				s += k;
+				continue;
+			}
+			if (pending) {
+				*o++ = ' ';
+				words++;
+				pending = 0;
+			}
+			*o++ = *s++;
+		}
+	}
+	if (o != out)
+		words++;
+	*words_r += words;
+	return (size_t)(o - out);
+}
+
 /*
  * str_squeeze(), except that a paragraph of several short lines (an
  * address, a sign-off: "In solidarity,\nRhian Jones\nBranch Secretary")
- * keeps its line breaks; wrapped prose is joined up.
+ * keeps its line breaks; wrapped prose is joined up.  Squeezing the lines
+ * one by one and joining the non-empty ones with a space is the same as
+ * squeezing the whole.  Sets *len_r to the length of the result and
+ * *words_r to its str_words().
  */
 static char *
-squeeze_text(const char *s, size_t n)
+squeeze_text(const char *s, size_t n, size_t *len_r, unsigned *words_r)
 {
 	const char *p, *end = s + n, *nl;
-	struct buf b = BUF_INIT(0);
+	char *out = xmalloc(n + 1);
+	size_t o = 0, k;
 	unsigned lines = 0;
+	int keep = 1;
 
+	*words_r = 0;
 	for (p = s; p < end; p = nl < end ? nl + 1 : end) {
 		nl = memchr(p, '\n', (size_t)(end - p));
 		if (!nl)
 			nl = end;
-		if (nl - p > 40)
-			return str_squeeze(s, n);
+		if (nl - p > 40) {
+			keep = 0;
+			break;
+		}
 		lines++;
 	}
-	if (lines < 2)
-		return str_squeeze(s, n);
+	if (lines < 2 || !keep) {
+		o = squeeze_into(out, s, n, words_r);
+		out[o] = '\0';
+		*len_r = o;
+		return out;
+	}
 	for (p = s; p < end; p = nl < end ? nl + 1 : end) {
-		char *line;
-
 		nl = memchr(p, '\n', (size_t)(end - p));
 		if (!nl)
 			nl = end;
-		line = str_squeeze(p, (size_t)(nl - p));
-		if (*line) {
-			if (b.len)
-				buf_addc(&b, '\n');
-			buf_addstr(&b, line);
-		}
-		free(line);
+		/* the separator goes where this line's '\n' or more was */
+		if (o)
+			out[o] = '\n';
+		k = squeeze_into(out + o + (o != 0), p, (size_t)(nl - p),
+		    words_r);
+		if (k)
+			o += k + (o != 0);
 	}
-	return buf_detach(&b);
+	out[o] = '\0';
+	*len_r = o;
+	return out;
 }
 
+/* Adds a unit of squeezed text t (taken over) of len bytes and the given
+ * words. */
 static struct unit *
-unit_add(struct splitter *sp, const struct block *b, const char *text,
-    size_t len, unsigned how)
+unit_add_text(struct splitter *sp, const struct block *b, char *t,
+    size_t len, unsigned words, unsigned how)
 {
 	struct unit *u;
-	char *t = squeeze_text(text, len);
 
 	/* an empty paragraph is an image or a spacer cell */
 	if (!*t && b->kind != BLOCK_RULE) {
@@ -871,7 +1140,8 @@ unit_add(struct splitter *sp, const struct block *b, const char *text,
 	u->kind = b->kind;
 	u->level = b->level;
 	u->text = t;
-	u->words = str_words(t);
+	u->len = len;
+	u->words = words;
 	if (how & UA_ATTRS) {
 		u->link_only = b->link_only;
 		u->strong = b->strong;
@@ -880,7 +1150,7 @@ unit_add(struct splitter *sp, const struct block *b, const char *text,
 	}
 	if (how & UA_STRONG)
 		u->strong = b->strong;
-	unit_classify(u, (how & UA_LINE) != 0);
+	unit_classify(sp, u, (how & UA_LINE) != 0);
 	/* a text part's short lines all come as headings: a byline, a "Read
 	 * more" or a footer line is no title, whatever its markup */
 	if (u->kind == BLOCK_HEADING && (u->flags & (U_DROP | U_BYLINE |
@@ -896,6 +1166,17 @@ unit_add(struct splitter *sp, const struct block *b, const char *text,
 	return u;
 }
 
+static struct unit *
+unit_add(struct splitter *sp, const struct block *b, const char *text,
+    size_t len, unsigned how)
+{
+	unsigned words;
+	size_t n;
+	char *t = squeeze_text(text, len, &n, &words);
+
+	return unit_add_text(sp, b, t, n, words, how);
+}
+
 /* "From: ...\nSent: ...\nTo: ...": a quoted header block of a forward,
  * perhaps with a wrapped address line that an unwrapper left behind. */
 static int
@@ -904,7 +1185,7 @@ is_header_block(const char *s)
 	static const char *const names[] = {
 		"from:", "sent:", "to:", "cc:", "date:", "subject:",
 	};
-	unsigned lines = 0, hdrs = 0;
+	unsigned lines = 0, hdrs = 0, need;
 	size_t i;
 
 	while (*s && lines <= 12) {
@@ -914,11 +1195,19 @@ is_header_block(const char *s)
 			break;
 		lines++;
 		for (i = 0; i < ARRAY_SIZE(names); i++) {
-			if (str_has_prefix_ci(s, names[i])) {
+			if (names[i][0] == lower(*s) &&
+			    str_has_prefix_ci(s, names[i])) {
 				hdrs++;
 				break;
 			}
 		}
+		/* give up on prose: not even header lines from here on
+		 * would do */
+		need = lines > 2 * hdrs ? lines - 2 * hdrs : 0;
+		if (hdrs + need < 2)
+			need = 2 - hdrs;
+		if (lines + need > 12)
+			return 0;
 		s += strcspn(s, "\n");
 	}
 	return hdrs >= 2 && hdrs * 2 >= lines && lines <= 12;
@@ -926,32 +1215,53 @@ is_header_block(const char *s)
 
 /* A run of ordinary lines cut from a paragraph: it keeps the block's
  * link when the link is written out in it, and its bold and link-only
- * marks when it is the whole block. */
+ * marks when it is the whole block.  sp->run holds its text as
+ * squeeze_text() has it, words its words. */
 static void
 run_add(struct splitter *sp, const struct block *b, const char *run,
-    const char *end)
+    const char *end, unsigned words)
 {
 	size_t n = (size_t)(end - run);
 	int whole = run == b->text && !*end;
-	struct unit *u = unit_add(sp, b, run, n, whole ? UA_ATTRS : UA_STRONG);
+	struct unit *u;
+	char *t;
 
+	t = sp->run.len ? xstrndup(sp->run.data, sp->run.len) : xstrdup("");
+	u = unit_add_text(sp, b, t, sp->run.len, words,
+	    whole ? UA_ATTRS : UA_STRONG);
 	if (u && !u->url && b->url && memmem(run, n, b->url, strlen(b->url)))
 		u->url = xstrdup(b->url);
+	buf_reset(&sp->run);
 }
 
 /*
  * One block to units.  A multi-line paragraph is cut around lines that
  * are units of their own (bare URL, byline, "read more", footer line),
- * keeping runs of ordinary lines together as one paragraph.
+ * keeping runs of ordinary lines together as one paragraph.  Each line is
+ * squeezed once, into scratch space, and a run is made of its squeezed
+ * lines.
  */
 static void
 units_from_block(struct splitter *sp, const struct block *b)
 {
 	const char *p, *run = NULL, *run_end = NULL;
+	unsigned run_words = 0;
+	int run_long = 0;
 	struct unit *u;
 
-	if (b->kind != BLOCK_PARA || !strchr(b->text, '\n')) {
+	if (b->kind != BLOCK_PARA) {
 		unit_add(sp, b, b->text, strlen(b->text), UA_ATTRS);
+		return;
+	}
+	/* one line: no need to look for another */
+	if (!*(p = strchrnul(b->text, '\n'))) {
+		unsigned words = 0;
+		size_t n = (size_t)(p - b->text);
+		char *t = xmalloc(n + 1);
+
+		n = squeeze_into(t, b->text, n, &words);
+		t[n] = '\0';
+		unit_add_text(sp, b, t, n, words, UA_ATTRS);
 		return;
 	}
 	if (is_header_block(b->text)) {
@@ -959,31 +1269,49 @@ units_from_block(struct splitter *sp, const struct block *b)
 			u->flags |= U_DROP;
 		return;
 	}
+	buf_reset(&sp->run);
 	for (p = b->text; *p;) {
 		const char *ls = p, *le = p + strcspn(p, "\n");
-		struct unit probe;
+		size_t n = (size_t)(le - ls), k, i;
+		unsigned words = 0;
 
 		p = *le ? le + 1 : le;
-		memset(&probe, 0, sizeof(probe));
-		probe.kind = BLOCK_PARA;
-		probe.text = str_squeeze(ls, (size_t)(le - ls));
-		probe.words = str_words(probe.text);
-		unit_classify(&probe, 1);
-		free(probe.text);
-		if (!(probe.flags & (U_URLLINE | U_BYLINE | U_READMORE |
-		    U_FOOTER))) {
-			if (!run)
+		if (n + 1 > sp->line_cap) {
+			sp->line_cap = n + 1 > 2 * sp->line_cap ? n + 1 :
+			    2 * sp->line_cap;
+			free(sp->line);
+			sp->line = xmalloc(sp->line_cap);
+		}
+		k = squeeze_into(sp->line, ls, n, &words);
+		sp->line[k] = '\0';
+		if (!line_breaks(sp, sp->line, words)) {
+			if (!run) {
 				run = ls;
+				run_words = 0;
+				run_long = 0;
+			}
+			/* as squeeze_text(): the run's lines are joined with
+			 * '\n' until one is long, then all with ' ' */
+			if (n > 40 && !run_long) {
+				for (i = 0; i < sp->run.len; i++)
+					if (sp->run.data[i] == '\n')
+						sp->run.data[i] = ' ';
+				run_long = 1;
+			}
+			if (k && sp->run.len)
+				buf_addc(&sp->run, run_long ? ' ' : '\n');
+			buf_add(&sp->run, sp->line, k);
+			run_words += words;
 			run_end = le;
 			continue;
 		}
 		if (run)
-			run_add(sp, b, run, run_end);
+			run_add(sp, b, run, run_end, run_words);
 		run = NULL;
-		u = unit_add(sp, b, ls, (size_t)(le - ls), UA_LINE);
+		u = unit_add_text(sp, b, xstrndup(sp->line, k), k, words,
+		    UA_LINE);
 		if (u && !u->url) {
 			const char *h = strstr(u->text, "http");
-			size_t n;
 
 			if (h && (n = url_len(h)))
 				u->url = xstrndup(h, n);
@@ -992,7 +1320,7 @@ units_from_block(struct splitter *sp, const struct block *b)
 		}
 	}
 	if (run)
-		run_add(sp, b, run, run_end);
+		run_add(sp, b, run, run_end, run_words);
 }
 
 /* Which kinds of non-heading title each unit could be. */
@@ -1235,7 +1563,7 @@ judge_subject(struct splitter *sp)
 	if (probe.words < 3 || strlen(s) > TITLE_MAX)
 		return;
 	probe.text = xstrdup(s);
-	unit_classify(&probe, 0);
+	unit_classify(sp, &probe, 0);
 	free(probe.text);
 	if (probe.flags & (U_DROP | U_MAST | U_ISSUE | U_GREET | U_STOP))
 		return;
@@ -1395,19 +1723,19 @@ title_make(const char *s)
 /* Appends sep and s, keeping a few bytes past max so utf8_truncate() can
  * see whether the cut falls inside a character. */
 static void
-text_add(struct cur *c, const char *sep, const char *s, size_t max)
+text_add(struct cur *c, const char *sep, const char *s, size_t n,
+    size_t max)
 {
-	size_t cap = max + 4, room, n;
+	size_t cap = max + 4, room, k;
 
 	if (c->text.len >= cap)
 		return;
 	if (c->text.len) {
 		room = cap - c->text.len;
-		n = strlen(sep);
-		buf_add(&c->text, sep, n < room ? n : room);
+		k = strlen(sep);
+		buf_add(&c->text, sep, k < room ? k : room);
 	}
 	room = cap - c->text.len;
-	n = strlen(s);
 	buf_add(&c->text, s, n < room ? n : room);
 }
 
@@ -1453,11 +1781,15 @@ cur_add(struct splitter *sp, struct cur *c, const struct unit *u)
 	if (u->link_only && !c->link && is_http(u->url))
 		c->link = u->url;
 	sep = c->last_list && u->kind == BLOCK_LIST_ITEM ? "\n" : "\n\n";
+	/* unit texts are squeezed and the separators white space: the
+	 * words add up */
 	if (u->kind == BLOCK_LIST_ITEM) {
-		text_add(c, sep, "- ", sp->max_text);
-		text_add(c, "", u->text, sp->max_text);
+		text_add(c, sep, "- ", 2, sp->max_text);
+		text_add(c, "", u->text, u->len, sp->max_text);
+		c->words += 1 + u->words;
 	} else {
-		text_add(c, sep, u->text, sp->max_text);
+		text_add(c, sep, u->text, u->len, sp->max_text);
+		c->words += u->words;
 	}
 	c->last_list = u->kind == BLOCK_LIST_ITEM;
 	c->content = 1;
@@ -1482,10 +1814,13 @@ cur_close(struct splitter *sp, struct cur *c)
 	struct item *it;
 	char *text, *title = NULL;
 	size_t n;
+	int cut;
 
 	if (!c->open)
 		return;
 	c->open = 0;
+	/* text_add() fills past max_text when it cuts */
+	cut = c->text.len > sp->max_text;
 	text = buf_detach(&c->text);
 	utf8_truncate(text, sp->max_text);
 	n = strlen(text);
@@ -1534,7 +1869,7 @@ cur_close(struct splitter *sp, struct cur *c)
 	it->url = c->url ? xstrdup(c->url) : NULL;
 	it->text = text;
 	it->source = xstrdup(source_of(sp->m));
-	it->words = str_words(text);
+	it->words = cut ? str_words(text) : c->words;
 	sp->added++;
 }
 
@@ -1589,6 +1924,85 @@ emit(struct splitter *sp)
 	buf_free(&c.text);
 }
 
+/* Sorts t's M_EXACT and M_PREFIX entries into ix by first byte. */
+static void
+index_table(struct table_index *ix, const struct pattern *t, size_t nt)
+{
+	unsigned char at[256];
+	size_t i, c;
+
+	/* more would need wider indexes; the tables are ours */
+	if (nt > ARRAY_SIZE(ix->order))
+		abort();
+	memset(ix->start, 0, sizeof(ix->start));
+	for (i = 0; i < nt; i++)
+		if (t[i].how != M_CONTAINS)
+			ix->start[(unsigned char)t[i].s[0] + 1]++;
+	for (c = 0; c < 256; c++) {
+		ix->start[c + 1] = (unsigned char)(ix->start[c + 1] +
+		    ix->start[c]);
+		at[c] = ix->start[c];
+	}
+	for (i = 0; i < nt; i++)
+		if (t[i].how != M_CONTAINS)
+			ix->order[at[(unsigned char)t[i].s[0]]++] =
+			    (unsigned char)i;
+}
+
+/* Sets both cases of an ASCII letter's bit. */
+static void
+set_ci(uint64_t *v, char c, uint64_t bit)
+{
+	c = lower(c);
+	v[(unsigned char)c] |= bit;
+	if (c >= 'a' && c <= 'z')
+		v[(unsigned char)c - 32] |= bit;
+}
+
+/*
+ * Fills the splitter's indexes of the pattern tables.  They take a few
+ * microseconds, are the same for every message and keep split_message()
+ * free of shared state.
+ */
+static void
+index_tables(struct splitter *sp)
+{
+	size_t i;
+
+	index_table(&sp->boiler_ix, boiler_patterns,
+	    ARRAY_SIZE(boiler_patterns));
+	index_table(&sp->stop_ix, stop_patterns, ARRAY_SIZE(stop_patterns));
+
+	/* every pattern has two bytes or more */
+	for (i = 0; i < ARRAY_SIZE(boiler_patterns); i++) {
+		const struct pattern *pt = &boiler_patterns[i];
+		unsigned char c = (unsigned char)lower(pt->s[0]);
+		uint64_t c1, bit;
+
+		c1 = (uint64_t)1 << ((unsigned char)lower(pt->s[1]) & 63);
+		if (pt->how != M_CONTAINS) {
+			if (pt->flags & LINE_BREAKS)
+				sp->line_first[c] |= c1;
+			sp->key_first[c] |= c1;
+			continue;
+		}
+		/* more would need a wider mask; the table is ours */
+		if (sp->n_contains == ARRAY_SIZE(sp->contains))
+			abort();
+		bit = (uint64_t)1 << sp->n_contains;
+		set_ci(sp->contains_first, pt->s[0], bit);
+		set_ci(sp->contains_second, pt->s[1], bit);
+		sp->contains[sp->n_contains++] = (unsigned char)i;
+	}
+	/* stop_patterns need no entry: they are tried on title-like units
+	 * only, whose key is always made; a one-letter network ("x") may be
+	 * followed by anything */
+	for (i = 0; i < ARRAY_SIZE(social_names); i++)
+		sp->key_first[(unsigned char)social_names[i][0]] |=
+		    social_names[i][1] ? (uint64_t)1 <<
+		    ((unsigned char)social_names[i][1] & 63) : ~(uint64_t)0;
+}
+
 size_t
 split_message(const struct message *m, const struct limits *lim,
     struct item_list *out)
@@ -1612,6 +2026,8 @@ split_message(const struct message *m, const struct limits *lim,
 	}
 	sp.title = -1;
 	sp.footer_at = SIZE_MAX;
+	buf_init(&sp.run, 0);
+	index_tables(&sp);
 	judge_subject(&sp);
 
 	for (i = 0; i < m->body.n; i++)
@@ -1633,6 +2049,8 @@ split_message(const struct message *m, const struct limits *lim,
 	free(sp.u);
 	free(sp.mark);
 	free(sp.subject);
+	free(sp.line);
+	buf_free(&sp.run);
 	return sp.added;
 }
 

@@ -853,6 +853,44 @@ test_boilerplate_prose_kept(void **state)
 	message_free(&m);
 }
 
+/*
+ * White space as str_squeeze() has it (tabs, runs, U+00A0), short lines
+ * kept apart and long ones joined, a paragraph cut at a URL line, word
+ * counts: the shapes split.c squeezes line by line and word by word.
+ */
+static void
+test_squeeze_shapes(void **state)
+{
+	struct message *m = msg_new("Branch secretary's report to members");
+	struct item_list l;
+	size_t i;
+
+	(void)state;
+	para(m, "  The\tbranch \xc2\xa0met\xc2\xa0\xc2\xa0on  Tuesday"
+	    "\xc2\xa0" "and voted to accept the offer by a wide margin.  ");
+	para(m, "In solidarity,\n  Rhian   Jones\n\nBranch\tSecretary");
+	para(m, "This line of prose is well over forty bytes long, so\n"
+	    "the paragraph is joined up\nwith its short lines.");
+	para(m, "A short line\nhttps://example.org/report\nAnother line");
+	para(m, "To UNSUBSCRIBE from these emails click here");
+	assert_int_equal(split(m, &l), 1);
+	assert_in_text(&l.v[0], "The branch met on Tuesday and voted");
+	assert_in_text(&l.v[0], "margin.\n\nIn solidarity,\nRhian Jones\n"
+	    "Branch Secretary\n\n");
+	assert_in_text(&l.v[0], "long, so the paragraph is joined up with "
+	    "its short lines.");
+	assert_in_text(&l.v[0], "\n\nA short line\n\nAnother line");
+	assert_nowhere(&l, "example.org");
+	assert_nowhere(&l, "UNSUBSCRIBE");
+	assert_nowhere(&l, "\xc2\xa0");
+	assert_nowhere(&l, "\t");
+	assert_string_equal(l.v[0].url, "https://example.org/report");
+	for (i = 0; i < l.n; i++)
+		assert_int_equal(l.v[i].words, str_words(l.v[i].text));
+	item_list_free(&l);
+	message_free(&m);
+}
+
 static void
 test_limits_many_headings(void **state)
 {
@@ -1274,6 +1312,7 @@ main(void)
 		cmocka_unit_test(test_clean_subject),
 		cmocka_unit_test(test_boilerplate),
 		cmocka_unit_test(test_boilerplate_prose_kept),
+		cmocka_unit_test(test_squeeze_shapes),
 		cmocka_unit_test(test_limits_many_headings),
 		cmocka_unit_test(test_empty),
 		cmocka_unit_test(test_title_fallbacks),
