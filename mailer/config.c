@@ -3,12 +3,16 @@
  * option table and where in the file each key stands, because GKeyFile
  * keeps no line numbers and a user wants to be told where the error is.
  */
+#include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <glib.h>
 
@@ -18,7 +22,7 @@
 #define BULLETIN_SHAREDIR "/usr/local/share/bulletin"
 #endif
 
-enum opt_type { OPT_STR, OPT_SIZE, OPT_UINT };
+enum opt_type { OPT_STR, OPT_SIZE, OPT_UINT, OPT_BOOL };
 
 struct opt {
 	const char *section, *key;
@@ -39,6 +43,18 @@ static const struct opt opts[] = {
 	{ "limits", "max_item_text", OPT_SIZE, OFF(lim.max_item_text), 256,
 	  64L << 20 },
 	{ "limits", "max_html", OPT_SIZE, OFF(lim.max_html), 1024, 1L << 30 },
+	{ "imap", "host", OPT_STR, OFF(imap.host), 0, 0 },
+	{ "imap", "port", OPT_UINT, OFF(imap.port), 1, 65535 },
+	{ "imap", "tls", OPT_STR, OFF(imap.tls_s), 0, 0 },
+	{ "imap", "ca_file", OPT_STR, OFF(imap.ca_file), 0, 0 },
+	{ "imap", "user", OPT_STR, OFF(imap.user), 0, 0 },
+	{ "imap", "password_file", OPT_STR, OFF(imap.password_file), 0, 0 },
+	{ "imap", "folders", OPT_STR, OFF(imap.folders_s), 0, 0 },
+	{ "imap", "after", OPT_STR, OFF(imap.after_s), 0, 0 },
+	{ "imap", "allow_plaintext", OPT_BOOL, OFF(imap.allow_plaintext),
+	  0, 1 },
+	{ "imap", "timeout", OPT_UINT, OFF(imap.timeout), 1, 3600 },
+	{ "imap", "batch", OPT_UINT, OFF(imap.batch), 1, 10000 },
 };
 
 /* Line of "[section]" (key NULL) or of "key =" inside it; 0 if unknown. */
@@ -116,6 +132,112 @@ set_defaults(struct config *cfg)
 	    xstrdup("/var/lib/bulletin/bulletin.db");
 	cfg->rules_dir = xstrdup(BULLETIN_SHAREDIR "/filters");
 	cfg->lim = limits_default;
+	cfg->imap.host = xstrdup("");
+	cfg->imap.ca_file = xstrdup("");
+	cfg->imap.user = xstrdup("");
+	cfg->imap.password_file = xstrdup("");
+	cfg->imap.tls_s = xstrdup("imaps");
+	cfg->imap.folders_s = xstrdup("INBOX");
+	cfg->imap.after_s = xstrdup("keep");
+	cfg->imap.timeout = 60;
+	cfg->imap.batch = 250;
+}
+
+static int
+parse_bool(const char *v, int *b_r)
+{
+	static const char *const yes[] = { "true", "yes", "1" };
+	static const char *const no[] = { "false", "no", "0" };
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(yes); i++) {
+		if (!strcmp(v, yes[i])) {
+			*b_r = 1;
+			return 0;
+		}
+		if (!strcmp(v, no[i])) {
+			*b_r = 0;
+			return 0;
+		}
+	}
+	return -1;
+}
+
+/* A mailbox name goes into IMAP commands: no control characters. */
+static int
+folder_ok(const char *s)
+{
+	if (!*s)
+		return 0;
+	for (; *s; s++)
+		if ((unsigned char)*s < 0x20 || *s == 0x7f)
+			return 0;
+	return 1;
+}
+
+/* Turns the [imap] option strings into their parsed forms, reporting bad
+ * values at their lines. */
+static void
+imap_finish(struct config *cfg, const char *text, const char *path,
+    struct buf *errs)
+{
+	struct imap_config *ic = &cfg->imap;
+	char *p, *comma, *name;
+
+	if (text) {
+		ic->enabled = find_line(text, "imap", NULL) != 0;
+		ic->line_section = find_line(text, "imap", NULL);
+		ic->line_host = find_line(text, "imap", "host");
+		ic->line_user = find_line(text, "imap", "user");
+		ic->line_tls = find_line(text, "imap", "tls");
+		ic->line_password_file = find_line(text, "imap",
+		    "password_file");
+		ic->line_ca_file = find_line(text, "imap", "ca_file");
+	}
+	if (!strcmp(ic->tls_s, "imaps"))
+		ic->tls = IMAP_TLS_IMAPS;
+	else if (!strcmp(ic->tls_s, "starttls"))
+		ic->tls = IMAP_TLS_STARTTLS;
+	else if (!strcmp(ic->tls_s, "none"))
+		ic->tls = IMAP_TLS_NONE;
+	else
+		problem(errs, path, ic->line_tls, "tls must be imaps, starttls "
+		    "or none, not '%s'", ic->tls_s);
+	if (!ic->port)
+		ic->port = ic->tls == IMAP_TLS_IMAPS ? 993 : 143;
+
+	if (!strcmp(ic->after_s, "keep")) {
+		ic->after = IMAP_AFTER_KEEP;
+	} else if (!strcmp(ic->after_s, "seen")) {
+		ic->after = IMAP_AFTER_SEEN;
+	} else if (!strncmp(ic->after_s, "move:", 5) &&
+	    folder_ok(ic->after_s + 5)) {
+		ic->after = IMAP_AFTER_MOVE;
+		ic->after_folder = xstrdup(ic->after_s + 5);
+	} else {
+		problem(errs, path, text ? find_line(text, "imap", "after") : 0,
+		    "after must be keep, seen or move:FOLDER, not '%s'",
+		    ic->after_s);
+	}
+
+	for (p = ic->folders_s; p; p = comma ? comma + 1 : NULL) {
+		size_t n;
+
+		comma = strchr(p, ',');
+		n = comma ? (size_t)(comma - p) : strlen(p);
+		name = str_squeeze(p, n);
+		if (!folder_ok(name)) {
+			problem(errs, path, text ?
+			    find_line(text, "imap", "folders") : 0,
+			    "folders must be a comma-separated list of "
+			    "folder names");
+			free(name);
+			break;
+		}
+		xgrow(&ic->folders, ic->n_folders, &ic->n_folders_cap,
+		    sizeof(*ic->folders));
+		ic->folders[ic->n_folders++] = name;
+	}
 }
 
 int
@@ -172,6 +294,10 @@ config_load(const char *path, struct config *cfg, char **err_r)
 			} else if (o->type == OPT_STR) {
 				free(*(char **)dst);
 				*(char **)dst = xstrdup(v ? v : "");
+			} else if (o->type == OPT_BOOL) {
+				if (!v || parse_bool(v, (int *)dst) < 0)
+					problem(&errs, path, line, "%s must be "
+					    "true or false", o->key);
 			} else if (!v || parse_long(v, o->min, o->max, &n) < 0) {
 				problem(&errs, path, line, "%s must be a "
 				    "number from %ld to %ld", o->key, o->min,
@@ -185,7 +311,11 @@ config_load(const char *path, struct config *cfg, char **err_r)
 		}
 		g_strfreev(keys);
 	}
+	imap_finish(cfg, text, path, &errs);
+	goto done;
 out:
+	imap_finish(cfg, NULL, path ? path : "", &errs);
+done:
 	if (gerr)
 		g_error_free(gerr);
 	g_strfreev(groups);
@@ -199,11 +329,193 @@ out:
 	return 0;
 }
 
+static void
+imap_config_free(struct imap_config *ic)
+{
+	size_t i;
+
+	free(ic->host);
+	free(ic->ca_file);
+	free(ic->user);
+	free(ic->password_file);
+	for (i = 0; i < ic->n_folders; i++)
+		free(ic->folders[i]);
+	free(ic->folders);
+	free(ic->after_folder);
+	free(ic->tls_s);
+	free(ic->folders_s);
+	free(ic->after_s);
+}
+
 void
 config_free(struct config *cfg)
 {
 	free(cfg->path);
 	free(cfg->store_path);
 	free(cfg->rules_dir);
+	imap_config_free(&cfg->imap);
 	memset(cfg, 0, sizeof(*cfg));
+}
+
+int
+config_host_is_loopback(const char *host)
+{
+	unsigned char addr[16];
+	char tmp[64];
+	size_t n = strlen(host);
+
+	if (!strcasecmp(host, "localhost") || !strcasecmp(host, "localhost."))
+		return 1;
+	if (inet_pton(AF_INET, host, addr) == 1)
+		return addr[0] == 127;
+	if (n >= 2 && host[0] == '[' && host[n - 1] == ']' &&
+	    n - 2 < sizeof(tmp)) {
+		memcpy(tmp, host + 1, n - 2);
+		tmp[n - 2] = '\0';
+		host = tmp;
+	}
+	if (inet_pton(AF_INET6, host, addr) == 1)
+		return !memcmp(addr, "\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\1", 16);
+	return 0;
+}
+
+char *
+config_password_path(const struct imap_config *ic)
+{
+	const char *dir = getenv("CREDENTIALS_DIRECTORY");
+
+	if (ic->password_file && *ic->password_file)
+		return xstrdup(ic->password_file);
+	if (dir && *dir)
+		return xasprintf("%s/imap.pass", dir);
+	return NULL;
+}
+
+void
+config_password_free(char **pass)
+{
+	if (!*pass)
+		return;
+	explicit_bzero(*pass, strlen(*pass));
+	free(*pass);
+	*pass = NULL;
+}
+
+int
+config_password_read(const char *path, char **pass_r, char **err_r)
+{
+	char *buf = xmalloc(CONFIG_PASSWORD_MAX + 2);
+	struct stat sb;
+	size_t len = 0;
+	ssize_t n;
+	int fd = -1;
+	int ret = -1;
+
+	*pass_r = NULL;
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0) {
+		*err_r = xasprintf("cannot read password file '%s': %s", path,
+		    strerror(errno));
+		goto out;
+	}
+	if (fstat(fd, &sb) < 0 || !S_ISREG(sb.st_mode)) {
+		*err_r = xasprintf("password file '%s' is not a regular file",
+		    path);
+		goto out;
+	}
+	if (sb.st_mode & 077) {
+		*err_r = xasprintf("password file '%s' is readable by others "
+		    "(mode %04o; chmod 600 it)", path,
+		    (unsigned)(sb.st_mode & 07777));
+		goto out;
+	}
+	/* one byte over the maximum tells a long file from a full one */
+	while (len < CONFIG_PASSWORD_MAX + 1) {
+		n = read(fd, buf + len, CONFIG_PASSWORD_MAX + 1 - len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			*err_r = xasprintf("cannot read password file '%s': %s",
+			    path, strerror(errno));
+			goto out;
+		}
+		if (n == 0)
+			break;
+		len += (size_t)n;
+	}
+	if (len > CONFIG_PASSWORD_MAX) {
+		*err_r = xasprintf("password file '%s' is longer than %d bytes",
+		    path, CONFIG_PASSWORD_MAX);
+		goto out;
+	}
+	if (len && buf[len - 1] == '\n')
+		len--;
+	if (len && buf[len - 1] == '\r')
+		len--;
+	buf[len] = '\0';
+	if (!len) {
+		*err_r = xasprintf("password file '%s' is empty", path);
+		goto out;
+	}
+	if (strlen(buf) != len || strpbrk(buf, "\r\n")) {
+		*err_r = xasprintf("password file '%s' must hold one line",
+		    path);
+		goto out;
+	}
+	*pass_r = buf;
+	buf = NULL;
+	ret = 0;
+out:
+	if (buf) {
+		explicit_bzero(buf, CONFIG_PASSWORD_MAX + 2);
+		free(buf);
+	}
+	if (fd >= 0)
+		close(fd);
+	return ret;
+}
+
+int
+config_check(const struct config *cfg, char **report_r)
+{
+	const struct imap_config *ic = &cfg->imap;
+	const char *file = cfg->path ? cfg->path : "(defaults)";
+	struct buf errs = BUF_INIT(0);
+	char *pass = NULL, *err = NULL, *ppath = NULL;
+
+	*report_r = NULL;
+	if (!ic->enabled)
+		goto out;
+	if (!*ic->host)
+		problem(&errs, file, ic->line_section,
+		    "[imap] needs a host");
+	if (!*ic->user)
+		problem(&errs, file, ic->line_section,
+		    "[imap] needs a user");
+	if (ic->tls == IMAP_TLS_NONE && *ic->host && !ic->allow_plaintext &&
+	    !config_host_is_loopback(ic->host))
+		problem(&errs, file, ic->line_tls, "tls = none would send the "
+		    "password in clear to '%s', which is not loopback; use "
+		    "imaps or starttls, or set allow_plaintext = true",
+		    ic->host);
+	if (*ic->ca_file && access(ic->ca_file, R_OK) < 0)
+		problem(&errs, file, ic->line_ca_file, "cannot read ca_file "
+		    "'%s': %s", ic->ca_file, strerror(errno));
+	ppath = config_password_path(ic);
+	if (!ppath) {
+		problem(&errs, file, ic->line_section, "[imap] needs a "
+		    "password_file (or $CREDENTIALS_DIRECTORY/imap.pass)");
+	} else if (config_password_read(ppath, &pass, &err) < 0) {
+		problem(&errs, file, *ic->password_file ?
+		    ic->line_password_file : ic->line_section, "%s", err);
+		free(err);
+	}
+	config_password_free(&pass);
+	free(ppath);
+out:
+	if (errs.len) {
+		*report_r = buf_detach(&errs);
+		return -1;
+	}
+	return 0;
 }

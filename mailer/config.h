@@ -10,11 +10,40 @@
 
 #include "util.h"
 
+enum imap_tls { IMAP_TLS_IMAPS = 0, IMAP_TLS_STARTTLS, IMAP_TLS_NONE };
+enum imap_after { IMAP_AFTER_KEEP = 0, IMAP_AFTER_SEEN, IMAP_AFTER_MOVE };
+
+/* [imap]; all strings owned by the config.  Line numbers (0 when the key
+ * is absent) let config_check() point at the key at fault. */
+struct imap_config {
+	int enabled;            /* the file has an [imap] section */
+	char *host;             /* "" when unset */
+	unsigned port;          /* 993 for imaps, 143 otherwise, by default */
+	enum imap_tls tls;
+	char *ca_file;          /* extra trust anchors (PEM), "" for none */
+	char *user;
+	char *password_file;    /* "" for $CREDENTIALS_DIRECTORY/imap.pass */
+	char **folders;         /* n_folders names, at least "INBOX" */
+	size_t n_folders, n_folders_cap;
+	enum imap_after after;
+	char *after_folder;     /* the FOLDER of move:FOLDER, else NULL */
+	int allow_plaintext;
+	unsigned timeout;       /* seconds, connect and each response */
+	unsigned batch;         /* messages per UID FETCH and transaction */
+
+	/* where the keys stand in the file, for config_check() */
+	unsigned line_section, line_host, line_user, line_tls,
+	    line_password_file, line_ca_file;
+	/* raw option strings, parsed in config_load() */
+	char *tls_s, *folders_s, *after_s;
+};
+
 struct config {
 	char *path;           /* the file read, or NULL for built-in defaults */
 	char *store_path;     /* [store] path */
 	char *rules_dir;      /* [rules] dir */
 	struct limits lim;    /* [limits] */
+	struct imap_config imap;   /* [imap] */
 };
 
 /* Where the file is looked for when no --config is given. */
@@ -29,5 +58,38 @@ struct config {
  */
 int config_load(const char *path, struct config *cfg, char **err_r);
 void config_free(struct config *cfg);
+
+/*
+ * Checks what config_load() cannot see from the text alone: an [imap]
+ * section without host or user, a password file that is missing,
+ * unreadable or readable by group or others, plain text to a host that
+ * is not loopback without allow_plaintext = true, an unreadable ca_file.
+ * Returns 0 when all is well, or -1 with *report_r holding one
+ * "FILE:LINE: message" line per problem (caller frees).
+ */
+int config_check(const struct config *cfg, char **report_r);
+
+/* 1 when host names the loopback interface: "localhost", 127.0.0.0/8 or
+ * ::1 (bracketed or not), else 0. */
+int config_host_is_loopback(const char *host);
+
+/* Where the IMAP password is read from: password_file, else
+ * $CREDENTIALS_DIRECTORY/imap.pass.  Returns a string the caller frees,
+ * or NULL when neither is set. */
+char *config_password_path(const struct imap_config *ic);
+
+/* Longest password file accepted, in bytes. */
+#define CONFIG_PASSWORD_MAX 1024
+
+/*
+ * Reads the password: at most CONFIG_PASSWORD_MAX bytes, one trailing
+ * newline (LF or CRLF) stripped; a file that is group- or world-readable,
+ * empty, too long or holds a NUL, CR or LF inside is refused.  Returns 0
+ * with *pass_r (caller zeroes with config_password_free()), or -1 with
+ * *err_r set (caller frees; never contains the password).
+ */
+int config_password_read(const char *path, char **pass_r, char **err_r);
+/* Zeroes and frees *pass, sets it to NULL; NULL is fine. */
+void config_password_free(char **pass);
 
 #endif

@@ -5,7 +5,8 @@
  *   bulletin [--config FILE] ingest PATH...
  *   bulletin [--config FILE] items [--json] [--since D] [--until D]
  *            [--label ID]
- *   bulletin check-rules [DIR]
+ *   bulletin [--config FILE] fetch | process | check-config
+ *   bulletin check-rules
  */
 #include <getopt.h>
 #include <stdio.h>
@@ -17,6 +18,8 @@
 
 #include "classify.h"
 #include "config.h"
+#include "fetch.h"
+#include "ingest.h"
 #include "json.h"
 #include "log.h"
 #include "message.h"
@@ -53,6 +56,10 @@ usage(FILE *f)
 "  ingest PATH...          the same, into the store\n"
 "  items [--json] [--since DATE] [--until DATE] [--label ID]\n"
 "                          list stored items (DATE: YYYY-MM-DD or RFC 3339)\n"
+"  fetch                   pull new mail from the [imap] folders, process\n"
+"                          and store it\n"
+"  process                 run every stored message through the rules again\n"
+"  check-config            check the configuration and password files\n"
 "  check-rules             load the rule files and report errors\n"
 "\n"
 "options:\n"
@@ -104,43 +111,6 @@ load_rules(const struct opts *o, const struct config *cfg,
 		return -1;
 	}
 	return 0;
-}
-
-/* Per-category counts for summaries. */
-struct tally {
-	size_t *n;
-	size_t ncat;
-};
-
-static void
-tally_items(struct tally *t, const struct ruleset *rs,
-    const struct item_list *items)
-{
-	size_t i, j;
-	long c;
-
-	for (i = 0; i < items->n; i++)
-		for (j = 0; j < items->v[i].n_labels; j++)
-			if ((c = rules_category_find(rs,
-			    items->v[i].labels[j].id)) >= 0 &&
-			    (size_t)c < t->ncat)
-				t->n[c]++;
-}
-
-static void
-tally_print(FILE *f, const struct tally *t, const struct ruleset *rs)
-{
-	size_t i;
-	int first = 1;
-
-	for (i = 0; i < t->ncat; i++) {
-		if (!t->n[i])
-			continue;
-		fprintf(f, "%s%s %zu", first ? ": " : ", ",
-		    rules_category_id(rs, i), t->n[i]);
-		first = 0;
-	}
-	fputc('\n', f);
 }
 
 static void
@@ -366,7 +336,6 @@ struct classify_run {
 	const struct config *cfg;
 	const struct ruleset *rs;
 	struct tally t;
-	size_t nmsg, nitems, failed;
 };
 
 static int
@@ -375,11 +344,10 @@ classify_use(void *ctx, struct job *j)
 	struct classify_run *c = ctx;
 
 	if (job_report(c->cfg, j) < 0) {
-		c->failed++;
+		c->t.failed++;
 		return 0;
 	}
-	c->nmsg++;
-	c->nitems += j->p.items.n;
+	c->t.msgs++;
 	tally_items(&c->t, c->rs, &j->p.items);
 	if (c->o->json)
 		print_message_json(stdout, j->name, &j->p);
@@ -408,20 +376,19 @@ cmd_classify(const struct opts *o, const struct config *cfg, char **paths,
 	c.o = o;
 	c.cfg = cfg;
 	c.rs = rs;
-	c.t.ncat = rules_ncategories(rs);
-	c.t.n = xcalloc(c.t.ncat, sizeof(*c.t.n));
+	tally_init(&c.t, rs);
 	failed = feed(pl, paths, npaths, cfg, NULL, NULL, classify_use, &c);
 	if (!o->json) {
-		printf("%zu messages, %zu items", c.nmsg, c.nitems);
+		printf("%zu messages, %zu items", c.t.msgs, c.t.items);
 		tally_print(stdout, &c.t, rs);
 	}
-	ret = failed || c.failed ? EX_DATAERR : EX_OK;
+	ret = failed || c.t.failed ? EX_DATAERR : EX_OK;
 out:
 	if (fflush(stdout) != 0) {
 		log_errno(LOG_ERR, "cannot write output");
 		ret = EX_IOERR;
 	}
-	free(c.t.n);
+	tally_free(&c.t);
 	pipeline_free(&pl);
 	rules_free(&rs);
 	return ret;
@@ -447,57 +414,24 @@ struct ingest_run {
 	const struct ruleset *rs;
 	struct store *st;
 	struct tally t;
-	size_t nnew, ndup, failed, nitems, batch, batch_bytes;
+	size_t batch, batch_bytes;
 	int in_txn;
 	int64_t now;
 };
 
-/* Stores one processed message (or, when it could not be parsed, its raw
- * bytes alone: nothing is lost and `process` can retry it). */
+/* Stores each result, committing every INGEST_BATCH messages. */
 static int
 ingest_use(void *ctx, struct job *j)
 {
 	struct ingest_run *g = ctx;
-	const struct message *m = j->p.msg;
-	struct store_msg sm;
-	char *from = NULL;
-	int64_t id;
-	size_t k;
-	int r;
 
-	if (job_report(g->cfg, j) < 0)
-		g->failed++;
 	if (!g->in_txn) {
 		if (store_begin(g->st) < 0)
 			return -1;
 		g->in_txn = 1;
 	}
-	if (m)
-		from = process_from(m);
-	memset(&sm, 0, sizeof(sm));
-	sm.hash = j->hash;
-	sm.message_id = m ? m->message_id : NULL;
-	sm.source = j->name;
-	sm.subject = m ? m->subject : NULL;
-	sm.from = from;
-	sm.date = m ? m->date : 0;
-	sm.received = g->now;
-	sm.raw = j->raw;
-	sm.raw_len = j->len;
-	r = store_add_message(g->st, &sm, &id);
-	for (k = 0; r == 0 && k < j->p.items.n; k++)
-		if (store_add_item(g->st, id, (unsigned)k, &j->p.items.v[k]) < 0)
-			r = -1;
-	free(from);
-	if (r < 0)
+	if (ingest_job(g->st, g->rs, j, j->name, g->now, &g->t) < 0)
 		return -1;
-	if (r == 0) {
-		g->nnew++;
-		g->nitems += j->p.items.n;
-		tally_items(&g->t, g->rs, &j->p.items);
-	} else {
-		g->ndup++;   /* the same bytes twice in this run */
-	}
 	g->batch_bytes += j->len;
 	if (++g->batch >= INGEST_BATCH ||
 	    g->batch_bytes >= INGEST_BATCH_BYTES) {
@@ -533,9 +467,8 @@ cmd_ingest(const struct opts *o, const struct config *cfg, char **paths,
 	g.cfg = cfg;
 	g.rs = rs;
 	g.now = (int64_t)time(NULL);
-	g.t.ncat = rules_ncategories(rs);
-	g.t.n = xcalloc(g.t.ncat, sizeof(*g.t.n));
-	failed = feed(pl, paths, npaths, cfg, g.st, &g.ndup, ingest_use, &g);
+	tally_init(&g.t, rs);
+	failed = feed(pl, paths, npaths, cfg, g.st, &g.t.dups, ingest_use, &g);
 	if (failed < 0)
 		goto out;
 	if (g.in_txn) {
@@ -544,14 +477,15 @@ cmd_ingest(const struct opts *o, const struct config *cfg, char **paths,
 		g.in_txn = 0;
 	}
 	printf("ingested %zu new, %zu duplicate, %zu failed messages; "
-	    "%zu items", g.nnew, g.ndup, g.failed + (size_t)failed, g.nitems);
+	    "%zu items", g.t.msgs, g.t.dups, g.t.failed + (size_t)failed,
+	    g.t.items);
 	tally_print(stdout, &g.t, rs);
-	ret = failed || g.failed ? EX_DATAERR : EX_OK;
+	ret = failed || g.t.failed ? EX_DATAERR : EX_OK;
 out:
 	pipeline_free(&pl);
 	if (g.in_txn)
 		store_rollback(g.st);
-	free(g.t.n);
+	tally_free(&g.t);
 	store_close(&g.st);
 	rules_free(&rs);
 	return ret;
@@ -600,6 +534,27 @@ cmd_items(const struct opts *o, const struct config *cfg)
 	store_close(&st);
 	if (fflush(stdout) != 0)
 		ret = EX_IOERR;
+	return ret;
+}
+
+/* fetch and process: the rules and the store here, the rest in fetch.c */
+static int
+cmd_store_job(const struct opts *o, const struct config *cfg,
+    int (*job)(const struct config *, struct ruleset *, struct store *))
+{
+	struct ruleset *rs = NULL;
+	struct store *st = NULL;
+	int ret;
+
+	if (load_rules(o, cfg, &rs) < 0)
+		return EX_CONFIG;
+	if (open_store(o, cfg, &st) < 0) {
+		rules_free(&rs);
+		return EX_CANTCREAT;
+	}
+	ret = job(cfg, rs, st);
+	store_close(&st);
+	rules_free(&rs);
 	return ret;
 }
 
@@ -705,6 +660,15 @@ main(int argc, char **argv)
 		}
 	} else if (!strcmp(cmd, "items") && optind == argc) {
 		ret = cmd_items(&o, &cfg);
+	} else if (!strcmp(cmd, "fetch") && optind == argc) {
+		/* a broken [imap] is reported before rules and store */
+		ret = fetch_precheck(&cfg);
+		if (ret == EX_OK)
+			ret = cmd_store_job(&o, &cfg, fetch_run);
+	} else if (!strcmp(cmd, "process") && optind == argc) {
+		ret = cmd_store_job(&o, &cfg, fetch_process);
+	} else if (!strcmp(cmd, "check-config") && optind == argc) {
+		ret = fetch_check_config(&cfg);
 	} else if (!strcmp(cmd, "check-rules") && optind == argc) {
 		ret = cmd_check_rules(&o, &cfg);
 	} else {

@@ -69,6 +69,7 @@ message_free(struct message **mp)
 	if (!m)
 		return;
 	free(m->message_id);
+	free(m->envelope_id);
 	free(m->subject);
 	free(m->from_name);
 	free(m->from_addr);

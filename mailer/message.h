@@ -47,7 +47,11 @@ struct attachment {
 };
 
 struct message {
-	char *message_id;    /* without <>, or NULL */
+	char *message_id;    /* without <>, or NULL (the original's when
+				forwarded as an attachment) */
+	char *envelope_id;   /* the Message-ID of the message as received
+				(the forward's own), or NULL: what the
+				store and the mailbox know it by */
 	char *subject;       /* decoded; never NULL ("" when absent) */
 	char *from_name;     /* display name, or NULL */
 	char *from_addr;     /* addr-spec, or NULL */

@@ -918,6 +918,8 @@ message_parse(const char *raw, size_t len, const struct limits *lim,
 		goto out;
 	}
 	take_headers(m, msg);
+	if (m->message_id)
+		m->envelope_id = xstrdup(m->message_id);
 	walk(&p, g_mime_message_get_mime_part(msg), 1, 0);
 	if (m->forwarded) {
 		m->note = doc_join(&p.outer);

@@ -61,6 +61,25 @@ static const char *const migrations[] = {
 	"	PRIMARY KEY(item_id, category)"
 	") WITHOUT ROWID;"
 	"CREATE INDEX labels_category ON labels(category, item_id);",
+	/* 2: IMAP state per folder, and the flag/move actions owed to the
+	 * server for messages already committed */
+	"CREATE TABLE imap_folders ("
+	"	account TEXT NOT NULL,"
+	"	folder TEXT NOT NULL,"
+	"	uidvalidity INTEGER NOT NULL DEFAULT 0,"
+	"	last_uid INTEGER NOT NULL DEFAULT 0,"
+	"	last_run INTEGER NOT NULL DEFAULT 0,"
+	"	last_result TEXT NOT NULL DEFAULT '',"
+	"	PRIMARY KEY(account, folder)"
+	");"
+	"CREATE TABLE imap_pending ("
+	"	account TEXT NOT NULL,"
+	"	folder TEXT NOT NULL,"
+	"	uidvalidity INTEGER NOT NULL,"
+	"	uid INTEGER NOT NULL,"
+	"	action TEXT NOT NULL,"
+	"	PRIMARY KEY(account, folder, uid)"
+	") WITHOUT ROWID;",
 };
 
 #define ITEMS_COLUMNS \
@@ -85,6 +104,15 @@ enum stmt {
 	ST_ITEMS,
 	ST_ITEMS_LABEL,
 	ST_COUNT_MSGS,
+	ST_FOLDER_GET,
+	ST_FOLDER_SET,
+	ST_FOLDER_RESULT,
+	ST_PENDING_ADD,
+	ST_PENDING_LIST,
+	ST_PENDING_DEL,
+	ST_PENDING_DROP,
+	ST_RAW_BATCH,
+	ST_DEL_ITEMS,
 	ST_N
 };
 
@@ -112,6 +140,34 @@ static const char *const stmt_sql[ST_N] = {
 		" AND i.id IN (SELECT item_id FROM labels WHERE category = ?3)"
 		ITEMS_ORDER,
 	[ST_COUNT_MSGS] = "SELECT count(*) FROM messages",
+	[ST_FOLDER_GET] = "SELECT uidvalidity, last_uid FROM imap_folders"
+		" WHERE account = ?1 AND folder = ?2",
+	[ST_FOLDER_SET] = "INSERT INTO imap_folders (account, folder,"
+		" uidvalidity, last_uid, last_run, last_result)"
+		" VALUES (?1, ?2, ?3, ?4, ?5, ?6)"
+		" ON CONFLICT (account, folder) DO UPDATE SET"
+		" uidvalidity = excluded.uidvalidity,"
+		" last_uid = excluded.last_uid, last_run = excluded.last_run,"
+		" last_result = excluded.last_result",
+	[ST_FOLDER_RESULT] = "INSERT INTO imap_folders (account, folder,"
+		" last_run, last_result) VALUES (?1, ?2, ?3, ?4)"
+		" ON CONFLICT (account, folder) DO UPDATE SET"
+		" last_run = excluded.last_run,"
+		" last_result = excluded.last_result",
+	[ST_PENDING_ADD] = "INSERT INTO imap_pending (account, folder,"
+		" uidvalidity, uid, action) VALUES (?1, ?2, ?3, ?4, ?5)"
+		" ON CONFLICT (account, folder, uid) DO UPDATE SET"
+		" uidvalidity = excluded.uidvalidity,"
+		" action = excluded.action",
+	[ST_PENDING_LIST] = "SELECT uidvalidity, uid, action FROM imap_pending"
+		" WHERE account = ?1 AND folder = ?2 ORDER BY action, uid",
+	[ST_PENDING_DEL] = "DELETE FROM imap_pending WHERE account = ?1"
+		" AND folder = ?2 AND uid = ?3",
+	[ST_PENDING_DROP] = "DELETE FROM imap_pending WHERE account = ?1"
+		" AND folder = ?2 AND uidvalidity != ?3",
+	[ST_RAW_BATCH] = "SELECT id, raw FROM messages WHERE id > ?1"
+		" ORDER BY id LIMIT ?2",
+	[ST_DEL_ITEMS] = "DELETE FROM items WHERE msg_id = ?1",
 };
 
 struct store {
@@ -592,4 +648,188 @@ store_count_messages(struct store *st, int64_t *n_r)
 out:
 	stmt_done(s);
 	return ret;
+}
+
+int
+store_folder_get(struct store *st, const char *account, const char *folder,
+    uint32_t *uidvalidity_r, uint32_t *last_uid_r)
+{
+	sqlite3_stmt *s = st->stmt[ST_FOLDER_GET];
+	int ret = -1;
+	int rc;
+
+	*uidvalidity_r = 0;
+	*last_uid_r = 0;
+	bind_str(s, 1, account);
+	bind_str(s, 2, folder);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW) {
+		*uidvalidity_r = (uint32_t)sqlite3_column_int64(s, 0);
+		*last_uid_r = (uint32_t)sqlite3_column_int64(s, 1);
+		ret = 0;
+	} else if (rc == SQLITE_DONE) {
+		ret = 1;
+	} else {
+		store_log(st, "read folder state");
+	}
+	stmt_done(s);
+	return ret;
+}
+
+int
+store_folder_set(struct store *st, const char *account, const char *folder,
+    uint32_t uidvalidity, uint32_t last_uid, int64_t now, const char *result)
+{
+	sqlite3_stmt *s = st->stmt[ST_FOLDER_SET];
+
+	bind_str(s, 1, account);
+	bind_str(s, 2, folder);
+	sqlite3_bind_int64(s, 3, uidvalidity);
+	sqlite3_bind_int64(s, 4, last_uid);
+	sqlite3_bind_int64(s, 5, now);
+	bind_str(s, 6, result);
+	return exec_simple(st, ST_FOLDER_SET, "save folder state");
+}
+
+int
+store_folder_result(struct store *st, const char *account,
+    const char *folder, int64_t now, const char *result)
+{
+	sqlite3_stmt *s = st->stmt[ST_FOLDER_RESULT];
+
+	bind_str(s, 1, account);
+	bind_str(s, 2, folder);
+	sqlite3_bind_int64(s, 3, now);
+	bind_str(s, 4, result);
+	return exec_simple(st, ST_FOLDER_RESULT, "save folder result");
+}
+
+int
+store_pending_add(struct store *st, const char *account, const char *folder,
+    uint32_t uidvalidity, uint32_t uid, const char *action)
+{
+	sqlite3_stmt *s = st->stmt[ST_PENDING_ADD];
+
+	bind_str(s, 1, account);
+	bind_str(s, 2, folder);
+	sqlite3_bind_int64(s, 3, uidvalidity);
+	sqlite3_bind_int64(s, 4, uid);
+	bind_str(s, 5, action);
+	return exec_simple(st, ST_PENDING_ADD, "record pending action");
+}
+
+int
+store_pending_list(struct store *st, const char *account, const char *folder,
+    struct store_pending **v_r, size_t *n_r)
+{
+	sqlite3_stmt *s = st->stmt[ST_PENDING_LIST];
+	struct store_pending *v = NULL;
+	size_t n = 0, cap = 0;
+	int ret = -1;
+	int rc;
+
+	bind_str(s, 1, account);
+	bind_str(s, 2, folder);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		xgrow(&v, n, &cap, sizeof(*v));
+		v[n].uidvalidity = (uint32_t)sqlite3_column_int64(s, 0);
+		v[n].uid = (uint32_t)sqlite3_column_int64(s, 1);
+		v[n].action = xstrdup(col_str(s, 2));
+		n++;
+	}
+	if (rc != SQLITE_DONE) {
+		store_log(st, "list pending actions");
+		store_pending_free(&v, n);
+		n = 0;
+		goto out;
+	}
+	ret = 0;
+out:
+	stmt_done(s);
+	*v_r = v;
+	*n_r = n;
+	return ret;
+}
+
+void
+store_pending_free(struct store_pending **v, size_t n)
+{
+	size_t i;
+
+	if (!*v)
+		return;
+	for (i = 0; i < n; i++)
+		free((*v)[i].action);
+	free(*v);
+	*v = NULL;
+}
+
+int
+store_pending_del(struct store *st, const char *account, const char *folder,
+    uint32_t uid)
+{
+	sqlite3_stmt *s = st->stmt[ST_PENDING_DEL];
+
+	bind_str(s, 1, account);
+	bind_str(s, 2, folder);
+	sqlite3_bind_int64(s, 3, uid);
+	return exec_simple(st, ST_PENDING_DEL, "delete pending action");
+}
+
+int
+store_pending_drop_stale(struct store *st, const char *account,
+    const char *folder, uint32_t uidvalidity)
+{
+	sqlite3_stmt *s = st->stmt[ST_PENDING_DROP];
+
+	bind_str(s, 1, account);
+	bind_str(s, 2, folder);
+	sqlite3_bind_int64(s, 3, uidvalidity);
+	return exec_simple(st, ST_PENDING_DROP, "drop stale pending actions");
+}
+
+int
+store_raw_batch(struct store *st, int64_t after_id, size_t max,
+    int (*cb)(void *ctx, int64_t id, const char *raw, size_t len),
+    void *ctx, int64_t *last_id_r, size_t *n_r)
+{
+	sqlite3_stmt *s = st->stmt[ST_RAW_BATCH];
+	size_t n = 0;
+	int ret = -1;
+	int rc;
+
+	*last_id_r = after_id;
+	sqlite3_bind_int64(s, 1, after_id);
+	sqlite3_bind_int64(s, 2, (sqlite3_int64)max);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		int64_t id = sqlite3_column_int64(s, 0);
+		const char *raw = sqlite3_column_blob(s, 1);
+		size_t len = (size_t)sqlite3_column_bytes(s, 1);
+
+		*last_id_r = id;
+		n++;
+		rc = cb(ctx, id, raw ? raw : "", len);
+		if (rc) {
+			ret = rc;
+			goto out;
+		}
+	}
+	if (rc != SQLITE_DONE) {
+		store_log(st, "read messages");
+		goto out;
+	}
+	ret = 0;
+out:
+	stmt_done(s);
+	*n_r = n;
+	return ret;
+}
+
+int
+store_delete_items(struct store *st, int64_t msg_id)
+{
+	sqlite3_stmt *s = st->stmt[ST_DEL_ITEMS];
+
+	sqlite3_bind_int64(s, 1, msg_id);
+	return exec_simple(st, ST_DEL_ITEMS, "delete items");
 }

@@ -91,4 +91,58 @@ int store_items(struct store *st, const struct store_query *q,
 /* Counts for summaries. */
 int store_count_messages(struct store *st, int64_t *n_r);
 
+/*
+ * IMAP state, one row per (account, folder); account is
+ * "user@host:port".  store_folder_get() returns 0 with the stored values,
+ * 1 when the folder has no row yet (both set to 0), -1 on error.
+ * store_folder_set() writes all of it (call it inside the batch's
+ * transaction, so the mark moves with the messages); store_folder_result()
+ * only the time and outcome of a run ("ok" or the error).  Both return 0
+ * or -1.
+ */
+int store_folder_get(struct store *st, const char *account,
+    const char *folder, uint32_t *uidvalidity_r, uint32_t *last_uid_r);
+int store_folder_set(struct store *st, const char *account,
+    const char *folder, uint32_t uidvalidity, uint32_t last_uid, int64_t now,
+    const char *result);
+int store_folder_result(struct store *st, const char *account,
+    const char *folder, int64_t now, const char *result);
+
+/*
+ * Actions owed to the server ("seen", "move:FOLDER") for messages already
+ * committed: recorded in the message's transaction, deleted once done.
+ */
+struct store_pending {
+	uint32_t uidvalidity, uid;
+	char *action;             /* owned by the array */
+};
+int store_pending_add(struct store *st, const char *account,
+    const char *folder, uint32_t uidvalidity, uint32_t uid,
+    const char *action);
+/* All pending rows of a folder, by action then uid, into *v_r (release
+ * with store_pending_free(v_r, *n_r)).  Returns 0 or -1. */
+int store_pending_list(struct store *st, const char *account,
+    const char *folder, struct store_pending **v_r, size_t *n_r);
+void store_pending_free(struct store_pending **v, size_t n);
+int store_pending_del(struct store *st, const char *account,
+    const char *folder, uint32_t uid);
+/* Drops a folder's rows from another UIDVALIDITY: their UIDs now name
+ * other messages, or none. */
+int store_pending_drop_stale(struct store *st, const char *account,
+    const char *folder, uint32_t uidvalidity);
+
+/*
+ * Calls cb for at most max stored messages with id > after_id, by id,
+ * with their raw bytes (borrowed for the call).  cb may write to the
+ * store (inside the caller's transaction) but must not call
+ * store_raw_batch itself.  *last_id_r gets the last id seen (after_id if
+ * none), *n_r how many.  Returns 0, cb's non-zero value, or -1.
+ */
+int store_raw_batch(struct store *st, int64_t after_id, size_t max,
+    int (*cb)(void *ctx, int64_t id, const char *raw, size_t len),
+    void *ctx, int64_t *last_id_r, size_t *n_r);
+
+/* Deletes a message's items and their labels.  Returns 0 or -1. */
+int store_delete_items(struct store *st, int64_t msg_id);
+
 #endif
