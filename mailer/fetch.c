@@ -61,6 +61,8 @@ drain(struct folder_ctx *fc, int all)
 	struct run *run = fc->run;
 	struct job *j;
 
+	if (!run->pl)
+		return;
 	while ((all || pipeline_full(run->pl)) &&
 	    (j = pipeline_pop(run->pl))) {
 		if (!fc->store_failed && ingest_job(run->st, run->rs, j,
@@ -98,6 +100,13 @@ on_message(void *data, uint32_t uid, const char *raw, size_t len,
 	if (r > 0) {
 		fc->t->dups++;
 	} else {
+		/* made on the first new message: a run with nothing new
+		 * never pays for compiling the rules */
+		if (!run->pl && !(run->pl = pipeline_new(run->rs,
+		    &run->cfg->lim, 0, 0))) {
+			fc->store_failed = 1;
+			return -1;
+		}
 		drain(fc, 0);
 		source = xasprintf("imap://%s@%s/%s;UIDVALIDITY=%u;UID=%u",
 		    run->ic->user, run->ic->host, fc->folder,
@@ -419,10 +428,6 @@ fetch_run(const struct config *cfg, struct ruleset *rs, struct store *st)
 	if (s != IMAP_OK) {
 		log_err("%s: %s", run.where, err);
 		ret = status_exit(s);
-		goto out;
-	}
-	if (!(run.pl = pipeline_new(rs, &cfg->lim, 0, 0))) {
-		ret = EX_SOFTWARE;
 		goto out;
 	}
 	ret = EX_OK;
