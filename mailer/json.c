@@ -7,26 +7,31 @@
 void
 json_str(FILE *f, const char *s)
 {
+	const char *run;
+
 	if (!s) {
 		fputs("null", f);
 		return;
 	}
 	putc('"', f);
-	for (; *s; s++) {
-		unsigned char c = (unsigned char)*s;
-
-		switch (c) {
+	for (;;) {
+		/* copy runs that need no escape in one write */
+		for (run = s; (unsigned char)*s >= 0x20 && *s != '"' &&
+		    *s != '\\'; s++)
+			;
+		if (s > run)
+			fwrite(run, 1, (size_t)(s - run), f);
+		if (!*s)
+			break;
+		switch (*s) {
 		case '"': fputs("\\\"", f); break;
 		case '\\': fputs("\\\\", f); break;
 		case '\n': fputs("\\n", f); break;
 		case '\r': fputs("\\r", f); break;
 		case '\t': fputs("\\t", f); break;
-		default:
-			if (c < 0x20)
-				fprintf(f, "\\u%04x", c);
-			else
-				putc(c, f);
+		default: fprintf(f, "\\u%04x", (unsigned char)*s);
 		}
+		s++;
 	}
 	putc('"', f);
 }
