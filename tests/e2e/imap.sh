@@ -9,13 +9,12 @@
 . tests/e2e/servers.sh
 srv_require
 # every user before the start: Dovecot re-reads its passwd-file at most once a second
-if ! srv_init || ! for u in bulletin seen mover multi uv; do srv_add_user $u; done ||
+if ! srv_init || ! for u in bulletin seen mover multi names uv; do srv_add_user $u; done ||
 	! srv_start main || ! srv_start wronghost wronghost; then
 	notok "test Dovecot starts"
 	done_testing
 	exit 1
 fi
-IMAPS=${SRV_IMAPS[main]}
 IMAP=${SRV_IMAP[main]}
 
 # run NAME CONF ARGS...: bulletin --config CONF ARGS, output in $T/NAME.{out,err}, status in $rc
@@ -129,6 +128,27 @@ chmod 644 "$T/worldpass.conf.pass"
 run worldpass "$T/worldpass.conf" check-config
 check "check-config refuses a password file with mode 0644 (78)" test $rc = 78
 check "... reported as FILE:LINE: message" grep -q "worldpass.conf:[0-9][0-9]*: " "$T/worldpass.err"
+srv_conf "$T/grouppass.conf"
+chmod 640 "$T/grouppass.conf.pass"
+run grouppass "$T/grouppass.conf" check-config
+check "check-config refuses a group-readable password file (0640, 78)" test $rc = 78
+
+# broken [imap] values: 78, reported at the line of the key
+bad_ok=1
+for kv in password_file=/nonexistent/imap.pass tls=bogus after=move: after=delete \
+	port=99999 timeout=0 batch=0; do
+	srv_conf "$T/bad.conf" "$kv"
+	chmod 600 "$T/bad.conf.pass"
+	line=$(grep -n "^${kv%%=*} = " "$T/bad.conf" | cut -d: -f1)
+	run bad "$T/bad.conf" check-config
+	if [ $rc != 78 ] || ! grep -q "bad.conf:$line: " "$T/bad.err"; then
+		bad_ok=0
+		echo "# $kv: exit $rc, $(head -n 1 "$T/bad.err")"
+	fi
+	rm -f "$T/bad.conf.pass"
+done
+check "check-config: each broken [imap] value exits 78 with FILE:LINE of its key" test $bad_ok = 1
+
 fetch worldfetch "$T/worldpass.conf"
 check "fetch refuses a password file with mode 0644 (78)" test $rc = 78
 check "... and stores nothing" test "$(count "$T/worldpass.db")" != "$N"
@@ -212,6 +232,16 @@ check "new mail in Lists only: 'fetched 2 ... Lists', 0 from INBOX and Alerts" \
 	eval 'test $rc = 0 && fetched multi2 2 Lists && fetched multi2 0 INBOX && fetched multi2 0 Alerts'
 check "... 30 stored" test "$(count "$M")" = 30
 
+# folder names with a space and with non-ASCII letters (sent as modified UTF-7)
+srv_fill names "Press Releases" tests/fixtures/inbox/new
+srv_fill names "Bülletins" tests/fixtures/inbox/cur
+srv_conf "$T/names.conf" user=names "folders=Press Releases, Bülletins"
+fetch names "$T/names.conf"
+check "folder with a space ('Press Releases'): 'fetched 4'" fetched names 4 "Press Releases"
+check "folder with non-ASCII letters ('Bülletins', mUTF-7 on the wire): 'fetched 14', exit 0" \
+	eval 'test $rc = 0 && fetched names 14 "Bülletins"'
+check "... 18 stored" test "$(count "$T/names.db")" = 18
+
 # --- UIDVALIDITY change: folder deleted and recreated with the same mail ---
 srv_fill uv Bulletins tests/fixtures/inbox/cur
 srv_fill uv Bulletins tests/fixtures/inbox/new
@@ -246,4 +276,6 @@ check "the password appears in no output (stdout, stderr, -v)" test -z "$leaks"
 [ -z "$leaks" ] || echo "# password found in: $leaks"
 leaks=$(grep -lF -e "$(cat "$T/badpw.conf.pass")" "$T"/*.out "$T"/*.err 2>/dev/null)
 check "the wrong password appears in no output either" test -z "$leaks"
+leaks=$(grep -laF -e "$SRV_PW" "$T"/*.db "$T"/*.db-wal 2>/dev/null)
+check "the password is not written to any store" test -z "$leaks"
 done_testing
