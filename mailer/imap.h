@@ -89,4 +89,8 @@ enum imap_status imap_mark_seen(struct imap *im, const uint32_t *uids,
 enum imap_status imap_move(struct imap *im, const uint32_t *uids, size_t n,
     const char *dest, char **err_r);
 
+/* A UTF-8 folder name in IMAP's modified UTF-7 ("Bülletins" ->
+ * "B&APw-lletins"); NULL when it cannot be encoded.  Caller frees. */
+char *imap_folder_encode(const char *name);
+
 #endif

@@ -9,6 +9,7 @@
  * tlsverify.c before the password goes out.
  */
 #include <arpa/inet.h>
+#include <iconv.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -272,15 +273,79 @@ imap_has_capability(struct imap *im, const char *name)
 	return mailimap_has_extension(im->mi, (char *)(uintptr_t)name) != 0;
 }
 
+/*
+ * A folder name as IMAP wants it on the wire: modified UTF-7 (RFC 3501
+ * 5.1.3).  Printable ASCII stands as itself, "&" as "&-", and every other
+ * run is UTF-16 in base64 between "&" and "-" with "," for "/": exactly
+ * what iconv's UTF-7 makes of that run, but for those two characters.
+ * Returns NULL when name is not valid UTF-8 or a run is very long.
+ * Caller frees.
+ */
+char *
+imap_folder_encode(const char *name)
+{
+	struct buf b = BUF_INIT(0);
+	const char *p = name;
+	iconv_t cd = (iconv_t)-1;
+	char *ret = NULL;
+
+	while (*p) {
+		const char *run = p;
+		char out[1024], *in, *o;
+		size_t inleft, outleft, k;
+
+		if (*p >= 0x20 && *p <= 0x7e) {
+			if (*p == '&')
+				buf_addstr(&b, "&-");
+			else
+				buf_addc(&b, *p);
+			p++;
+			continue;
+		}
+		while (*p && !(*p >= 0x20 && *p <= 0x7e))
+			p++;
+		if (cd == (iconv_t)-1 &&
+		    (cd = iconv_open("UTF-7", "UTF-8")) == (iconv_t)-1)
+			goto out;
+		iconv(cd, NULL, NULL, NULL, NULL);
+		in = (char *)(uintptr_t)run;
+		inleft = (size_t)(p - run);
+		o = out;
+		outleft = sizeof(out) - 1;
+		if (iconv(cd, &in, &inleft, &o, &outleft) == (size_t)-1 ||
+		    iconv(cd, NULL, NULL, &o, &outleft) == (size_t)-1)
+			goto out;
+		*o = '\0';
+		/* "+AOk-" -> "&AOk-" */
+		for (k = 0; out[k]; k++)
+			buf_addc(&b, out[k] == '+' && k == 0 ? '&' :
+			    out[k] == '/' ? ',' : out[k]);
+		if (b.data[b.len - 1] != '-')
+			buf_addc(&b, '-');
+	}
+	ret = buf_detach(&b);
+out:
+	if (cd != (iconv_t)-1)
+		iconv_close(cd);
+	buf_free(&b);
+	return ret;
+}
+
 enum imap_status
 imap_select(struct imap *im, const char *folder, int readonly,
     uint32_t *uidvalidity_r, uint32_t *uidnext_r, char **err_r)
 {
+	char *wire = imap_folder_encode(folder);
 	int r;
 
 	*uidvalidity_r = *uidnext_r = 0;
-	r = readonly ? mailimap_examine(im->mi, folder) :
-	    mailimap_select(im->mi, folder);
+	if (!wire) {
+		*err_r = xstrdup("cannot encode the folder name for IMAP");
+		return IMAP_NO;
+	}
+	r = readonly ? mailimap_examine(im->mi, wire) :
+	    mailimap_select(im->mi, wire);
+	free(wire);
 	if (r != MAILIMAP_NO_ERROR)
 		return fail(im, r, readonly ? "examine" : "select", err_r);
 	if (!im->mi->imap_selection_info ||
@@ -570,12 +635,19 @@ imap_move(struct imap *im, const uint32_t *uids, size_t n, const char *dest,
 {
 	struct mailimap_set *set;
 	enum imap_status ret = IMAP_PROTOCOL;
+	char *wire;
 	int r;
 
 	if (!n)
 		return IMAP_OK;
+	if (!(wire = imap_folder_encode(dest))) {
+		*err_r = xstrdup("cannot encode the folder name for IMAP");
+		return IMAP_NO;
+	}
+	dest = wire;
 	if (!(set = uid_set(uids, n))) {
 		*err_r = xstrdup("out of memory");
+		free(wire);
 		return IMAP_PROTOCOL;
 	}
 	if (imap_has_capability(im, "MOVE")) {
@@ -603,5 +675,6 @@ imap_move(struct imap *im, const uint32_t *uids, size_t n, const char *dest,
 	}
 out:
 	mailimap_set_free(set);
+	free(wire);
 	return ret;
 }

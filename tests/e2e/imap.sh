@@ -102,10 +102,15 @@ srv_conf "$T/plain.conf" port="$IMAP" tls=none ca_file=
 fetch plain "$T/plain.conf"
 check "tls = none to 127.0.0.1 (loopback, allow_plaintext = false): exit 0" test $rc = 0
 check "tls = none: every message stored" test "$(count "$T/plain.db")" = "$N"
-srv_conf "$T/localhost.conf" host=localhost
-fetch localhost "$T/localhost.conf"
-check "host = localhost (certificate DNS name): exit 0" \
-	eval 'test $rc = 0 && test "$(count "$T/localhost.db")" = $N'
+# a bare chroot may have no /etc/hosts: then "localhost" does not resolve
+if getent hosts localhost >/dev/null 2>&1; then
+	srv_conf "$T/localhost.conf" host=localhost
+	fetch localhost "$T/localhost.conf"
+	check "host = localhost (certificate DNS name): exit 0" \
+		eval 'test $rc = 0 && test "$(count "$T/localhost.db")" = $N'
+else
+	ok "host = localhost # SKIP 'localhost' does not resolve here"
+fi
 
 srv_conf "$T/remote.conf" host=mail.example.org port=143 tls=none ca_file=
 run remote "$T/remote.conf" check-config

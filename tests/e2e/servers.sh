@@ -30,6 +30,8 @@
 #   srv_free_port             $SRV_PORT := a port in 14400-14499 nobody
 #                             listens on and this process has not handed out
 #   srv_conf FILE KEY=VALUE...  a bulletin config ([imap] keys; store=, rules=)
+#   srv_message_ids USER FOLDER  the folder's Message-IDs, sorted
+#   srv_store_ids DB          the top-level Message-IDs of a store's raw messages
 #
 # Every process is started here and stopped by its PID; the system Dovecot
 # configuration and service are never read or touched.  Ports 14400-14499.
@@ -269,14 +271,25 @@ EOF
 }
 
 srv_start() {
-	local name=$1 cert=${2:-server} p pid i
-	if [ -z "${SRV_IMAP[$name]:-}" ]; then
-		srv_free_pair || return 1
-		p=$SRV_PORT
-		SRV_IMAP[$name]=$p
-		SRV_IMAPS[$name]=$((p + 1))
-		srv_write_conf "$name" "$cert"
+	local name=$1 cert=${2:-server} try
+	if [ -n "${SRV_IMAP[$name]:-}" ]; then	# a restart: the same ports
+		srv_start1 "$name"
+		return
 	fi
+	# a first start: new ports, again with others if another process took
+	# them between the probe and Dovecot's bind (tests running in parallel)
+	for try in 1 2 3; do
+		srv_free_pair || return 1
+		SRV_IMAP[$name]=$SRV_PORT
+		SRV_IMAPS[$name]=$((SRV_PORT + 1))
+		srv_write_conf "$name" "$cert"
+		srv_start1 "$name" && return 0
+	done
+	return 1
+}
+
+srv_start1() {
+	local name=$1 p pid i
 	for p in "${SRV_IMAP[$name]}" "${SRV_IMAPS[$name]}"; do
 		if srv_port_open "$p"; then
 			echo "servers.sh: port $p already in use" >&2
@@ -289,7 +302,10 @@ srv_start() {
 	SRV_PID[$name]=$pid
 	for i in $(seq 100); do
 		if srv_port_open "${SRV_IMAP[$name]}" && srv_port_open "${SRV_IMAPS[$name]}"; then
-			return 0
+			# ours, not someone else's: a Dovecot that failed to bind exits
+			sleep 0.2
+			kill -0 "$pid" 2>/dev/null && return 0
+			break
 		fi
 		kill -0 "$pid" 2>/dev/null || break
 		sleep 0.1
@@ -347,7 +363,22 @@ srv_folder_dir() {
 	if [ "$2" = INBOX ]; then
 		echo "$SRV/mail/$1/Maildir"
 	else
-		echo "$SRV/mail/$1/Maildir/.$(echo "$2" | tr / .)"
+		# Dovecot keeps folder names on disk in modified UTF-7
+		echo "$SRV/mail/$1/Maildir/.$(python3 -c '
+import base64, sys
+out, run = [], ""
+def flush():
+    if run:
+        b = base64.b64encode(run.encode("utf-16-be")).decode()
+        out.append("&" + b.rstrip("=").replace("/", ",") + "-")
+for ch in sys.argv[1] + "\0":
+    if 0x20 <= ord(ch) <= 0x7e or ch == "\0":
+        flush(); run = ""
+        if ch != "\0":
+            out.append("&-" if ch == "&" else ch)
+    else:
+        run += ch
+print("".join(out))' "$2" | tr / .)"
 	fi
 }
 
