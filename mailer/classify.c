@@ -10,10 +10,12 @@
  * pattern at a time: keep them few.  Every pattern is compiled with PCRE2
  * at load time too, because its messages say what is wrong.
  */
+#include <errno.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <hs/hs.h>
 #define PCRE2_CODE_UNIT_WIDTH 8
@@ -300,6 +302,121 @@ pick_engine(const struct rule *r, const char *re)
 	return ENGINE_PCRE;
 }
 
+/* ---- the compiled-database cache (rules_set_cache) -------------------- */
+
+#define CACHE_MAGIC "bulletin-hs-cache 1\n"
+#define CACHE_MAX (256u << 20)
+
+/* Per field: the compiler input (ids, flags, expressions, and the
+ * Vectorscan version) and the serialized database made from it. */
+struct cache {
+	char *data;                     /* the file read; owned */
+	const char *desc[FIELD_N], *db[FIELD_N];
+	size_t desc_len[FIELD_N], db_len[FIELD_N];
+	struct buf want[FIELD_N];       /* this run's inputs */
+	int compiled;                   /* a field missed: write anew */
+};
+
+static int
+cache_take(const char **p, const char *end, const char **v_r, size_t *n_r)
+{
+	unsigned long long n;
+
+	if ((size_t)(end - *p) < sizeof(n))
+		return -1;
+	memcpy(&n, *p, sizeof(n));
+	*p += sizeof(n);
+	if (n > (unsigned long long)(end - *p))
+		return -1;
+	*v_r = *p;
+	*n_r = (size_t)n;
+	*p += n;
+	return 0;
+}
+
+/* Reads the cache file; a missing or malformed one is simply empty. */
+static void
+cache_read(struct cache *c, const char *path)
+{
+	const char *p, *end;
+	FILE *f;
+	long n;
+	int i;
+
+	if (!path || !(f = fopen(path, "rb")))
+		return;
+	if (fseek(f, 0, SEEK_END) == 0 && (n = ftell(f)) > 0 &&
+	    (size_t)n <= CACHE_MAX && fseek(f, 0, SEEK_SET) == 0) {
+		c->data = xmalloc((size_t)n);
+		if (fread(c->data, 1, (size_t)n, f) == (size_t)n &&
+		    memcmp(c->data, CACHE_MAGIC, strlen(CACHE_MAGIC)) == 0) {
+			p = c->data + strlen(CACHE_MAGIC);
+			end = c->data + n;
+			for (i = 0; i < FIELD_N; i++)
+				if (cache_take(&p, end, &c->desc[i],
+				    &c->desc_len[i]) < 0 ||
+				    cache_take(&p, end, &c->db[i],
+				    &c->db_len[i]) < 0)
+					break;
+			if (i < FIELD_N)
+				memset(c->desc, 0, sizeof(c->desc));
+		}
+	}
+	fclose(f);
+}
+
+static void
+cache_put(FILE *f, const void *v, size_t n)
+{
+	unsigned long long len = n;
+
+	fwrite(&len, sizeof(len), 1, f);
+	fwrite(v, 1, n, f);
+}
+
+/* Writes this run's databases to path, atomically: a reader sees the old
+ * file or the new one.  A failure only costs the next run a compile. */
+static void
+cache_write(struct cache *c, const struct matcher *m, const char *path)
+{
+	char *tmp = xasprintf("%s.tmp", path), *bytes[FIELD_N] = { NULL };
+	size_t len[FIELD_N] = { 0 };
+	FILE *f = NULL;
+	int i, ok = 1;
+
+	for (i = 0; i < FIELD_N; i++)
+		if (m->db[i] && hs_serialize_database(m->db[i], &bytes[i],
+		    &len[i]) != HS_SUCCESS)
+			ok = 0;
+	if (ok && (f = fopen(tmp, "wb"))) {
+		fputs(CACHE_MAGIC, f);
+		for (i = 0; i < FIELD_N; i++) {
+			cache_put(f, c->want[i].data ? c->want[i].data : "",
+			    c->want[i].len);
+			cache_put(f, bytes[i] ? bytes[i] : "", len[i]);
+		}
+		ok = fclose(f) == 0 && rename(tmp, path) == 0;
+		if (!ok)
+			log_debug("cannot write rules cache '%s': %s", path,
+			    strerror(errno));
+	}
+	if (f && !ok)
+		unlink(tmp);
+	for (i = 0; i < FIELD_N; i++)
+		free(bytes[i]);
+	free(tmp);
+}
+
+static void
+cache_free(struct cache *c)
+{
+	int i;
+
+	free(c->data);
+	for (i = 0; i < FIELD_N; i++)
+		buf_free(&c->want[i]);
+}
+
 /*
  * Builds the database of one field from the rules on Vectorscan.  When
  * Vectorscan refuses one expression that rule moves to PCRE2 and the
@@ -307,8 +424,9 @@ pick_engine(const struct rule *r, const char *re)
  */
 static int
 compile_field(struct ruleset *rs, enum rule_field f, char **re,
-    struct buf *err, int *moved_r)
+    struct cache *c, struct buf *err, int *moved_r)
 {
+	struct buf *want = &c->want[f];
 	struct matcher *m = rs->m;
 	hs_compile_error_t *cerr = NULL;
 	const char **exprs;
@@ -329,6 +447,18 @@ compile_field(struct ruleset *rs, enum rule_field f, char **re,
 		ids[n] = (unsigned)i;
 		n++;
 	}
+	/* the compiler's whole input, to match the cache against */
+	buf_reset(want);
+	buf_printf(want, "%s\n", hs_version());
+	for (i = 0; i < n; i++)
+		buf_printf(want, "%u %u %s\n", ids[i], flags[i], exprs[i]);
+	if (n && c->desc[f] && c->desc_len[f] == want->len &&
+	    memcmp(c->desc[f], want->data, want->len) == 0 &&
+	    hs_deserialize_database(c->db[f], c->db_len[f], &m->db[f]) ==
+	    HS_SUCCESS)
+		goto scratch;
+	if (n)
+		c->compiled = 1;
 	if (n == 0) {
 		ret = 0;
 		goto out;
@@ -350,6 +480,7 @@ compile_field(struct ruleset *rs, enum rule_field f, char **re,
 		m->db[f] = NULL;
 		goto out;
 	}
+scratch:
 	if (hs_alloc_scratch(m->db[f], &m->scratch) != HS_SUCCESS) {
 		rules_error(err, "rules", 0,
 		    "cannot allocate scan scratch for the %s rules",
@@ -370,9 +501,11 @@ classify_compile(struct ruleset *rs, int compile, struct buf *err)
 {
 	size_t n = rs->nrules, i, before = err->len, tries;
 	struct matcher *m;
+	struct cache cache;
 	char **re;
 	int f, moved;
 
+	memset(&cache, 0, sizeof(cache));
 	m = xcalloc(1, sizeof(*m));
 	m->nrules = n;
 	m->pcre = xcalloc(n, sizeof(*m->pcre));
@@ -400,6 +533,7 @@ classify_compile(struct ruleset *rs, int compile, struct buf *err)
 			m->engine[i] = (unsigned char)pick_engine(&rs->rules[i],
 			    re[i]);
 	rs->m = m;
+	cache_read(&cache, rs->cache_path);
 	/* A rule moved to PCRE2 must leave every field's database, or it
 	 * would count twice: start over.  Each round moves one rule. */
 	for (tries = 0, moved = 1; moved && tries <= n; tries++) {
@@ -408,8 +542,8 @@ classify_compile(struct ruleset *rs, int compile, struct buf *err)
 			m->db[f] = NULL;
 		}
 		for (f = 0; f < FIELD_N; f++) {
-			if (compile_field(rs, (enum rule_field)f, re, err,
-			    &moved) < 0)
+			if (compile_field(rs, (enum rule_field)f, re, &cache,
+			    err, &moved) < 0)
 				break;
 		}
 		if (err->len != before)
@@ -419,6 +553,8 @@ classify_compile(struct ruleset *rs, int compile, struct buf *err)
 		rules_error(err, "rules", 0, "vectorscan refused every rule");
 		goto out;
 	}
+	if (cache.compiled && rs->cache_path)
+		cache_write(&cache, m, rs->cache_path);
 	for (i = 0; i < n; i++) {
 		if (m->engine[i] == ENGINE_PCRE) {
 			/* The interpreter still works when JIT is missing. */
@@ -432,6 +568,7 @@ classify_compile(struct ruleset *rs, int compile, struct buf *err)
 		}
 	}
 out:
+	cache_free(&cache);
 	for (i = 0; i < n; i++)
 		free(re[i]);
 	free(re);

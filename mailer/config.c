@@ -140,7 +140,7 @@ set_defaults(struct config *cfg)
 	cfg->imap.folders_s = xstrdup("INBOX");
 	cfg->imap.after_s = xstrdup("keep");
 	cfg->imap.timeout = 60;
-	cfg->imap.batch = 250;
+	cfg->imap.batch = 100;
 }
 
 static int

@@ -23,7 +23,7 @@
 #define PROGRESS_MIN 200
 /* A batch also ends at this many bytes: libetpan holds a whole FETCH
  * answer in memory (as `ingest` bounds its transactions). */
-#define FETCH_BATCH_BYTES (32u << 20)
+#define FETCH_BATCH_BYTES (8u << 20)
 
 /* What one run shares between folders. */
 struct run {

@@ -394,6 +394,18 @@ out:
 	return ret;
 }
 
+/* The compiled rules are kept beside the store (rules_set_cache). */
+static void
+set_rules_cache(const struct opts *o, const struct config *cfg,
+    struct ruleset *rs)
+{
+	char *path = xasprintf("%s.rules-cache",
+	    o->store ? o->store : cfg->store_path);
+
+	rules_set_cache(rs, path);
+	free(path);
+}
+
 static int
 open_store(const struct opts *o, const struct config *cfg,
     struct store **st_r)
@@ -462,6 +474,7 @@ cmd_ingest(const struct opts *o, const struct config *cfg, char **paths,
 		ret = EX_CANTCREAT;
 		goto out;
 	}
+	set_rules_cache(o, cfg, rs);
 	if (!(pl = pipeline_new(rs, &cfg->lim, 0, 0)))
 		goto out;
 	g.cfg = cfg;
@@ -552,6 +565,7 @@ cmd_store_job(const struct opts *o, const struct config *cfg,
 		rules_free(&rs);
 		return EX_CANTCREAT;
 	}
+	set_rules_cache(o, cfg, rs);
 	ret = job(cfg, rs, st);
 	store_close(&st);
 	rules_free(&rs);

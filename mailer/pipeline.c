@@ -13,8 +13,8 @@
 #include "log.h"
 #include "pipeline.h"
 
-#define PIPELINE_DEPTH 64               /* jobs in flight */
-#define PIPELINE_BYTES (64u << 20)      /* raw bytes in flight */
+#define PIPELINE_DEPTH 32               /* jobs in flight */
+#define PIPELINE_BYTES (16u << 20)      /* raw bytes in flight */
 #define PIPELINE_MAX_WORKERS 8
 
 enum { J_QUEUED, J_RUNNING, J_DONE };

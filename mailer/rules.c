@@ -688,6 +688,7 @@ rules_free(struct ruleset **rsp)
 	if (!rs)
 		return;
 	classify_matcher_free(&rs->m);
+	free(rs->cache_path);
 	for (i = 0; i < rs->ncats; i++) {
 		free(rs->cats[i].id);
 		free(rs->cats[i].name);
@@ -701,6 +702,13 @@ rules_free(struct ruleset **rsp)
 	free(rs->files);
 	free(rs);
 	*rsp = NULL;
+}
+
+void
+rules_set_cache(struct ruleset *rs, const char *path)
+{
+	free(rs->cache_path);
+	rs->cache_path = path ? xstrdup(path) : NULL;
 }
 
 size_t

@@ -66,6 +66,7 @@ struct ruleset {
 	char **files;           /* every file read, as named in messages */
 	size_t nfiles, capfiles;
 	struct matcher *m;      /* compiled; owned */
+	char *cache_path;       /* compiled databases kept here; owned */
 };
 
 /* Appends "FILE:LINE: message\n" (LINE 0: "FILE: message\n") to err,

@@ -136,7 +136,7 @@ test_imap_defaults(void **state)
 	assert_int_equal(cfg.imap.after, IMAP_AFTER_KEEP);
 	assert_null(cfg.imap.after_folder);
 	assert_int_equal(cfg.imap.timeout, 60);
-	assert_int_equal(cfg.imap.batch, 250);
+	assert_int_equal(cfg.imap.batch, 100);
 	config_free(&cfg);
 
 	assert_int_equal(load(f, "[imap]\ntls = starttls\n", &cfg, &err), 0);

@@ -430,6 +430,62 @@ test_lead(void **state)
 	rules_free(&rs);
 }
 
+/* The compiled databases kept in a file give the same results, and a
+ * damaged or stale file only means a compile. */
+static void
+test_cache(void **state)
+{
+	char dir[] = "/tmp/test_rules_cacheXXXXXX", path[64], rpath[64];
+	static const char *const texts[] = {
+		"The National Audit Office found costs rose",
+		"nothing here", "dinao and NAO",
+	};
+	int want[ARRAY_SIZE(texts)], round;
+	struct ruleset *rs;
+	char *err = NULL;
+	FILE *f;
+	size_t i;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/cache", dir);
+	snprintf(rpath, sizeof(rpath), "%s/t.rules", dir);
+	f = fopen(rpath, "w");
+	assert_non_null(f);
+	fputs("category t\nthreshold 1\nphrase text +2 \"audit office\"\n"
+	    "word text +3 case NAO\nregex text +5 /(costs|prices) rose/\n"
+	    "regex text +7 /(\\w)\\1x/\n", f);
+	fclose(f);
+	for (round = 0; round < 4; round++) {
+		if (round == 2) {
+			/* damage the file */
+			f = fopen(path, "r+");
+			assert_non_null(f);
+			fseek(f, 40, SEEK_SET);
+			fputs("garbage garbage garbage", f);
+			fclose(f);
+		}
+		if (round == 3)
+			truncate(path, 30);
+		assert_int_equal(rules_load(rpath, &rs, &err), 0);
+		rules_set_cache(rs, path);
+		for (i = 0; i < ARRAY_SIZE(texts); i++) {
+			int got = score_text(rs, texts[i]);
+
+			if (round == 0)
+				want[i] = got;
+			else
+				assert_int_equal(got, want[i]);
+		}
+		rules_free(&rs);
+		assert_int_equal(access(path, R_OK), 0);
+	}
+	assert_int_equal(want[0], 7);
+	assert_int_equal(want[2], 3);
+	unlink(path);
+	rmdir(dir);
+}
+
 static void
 test_pcre_fallback(void **state)
 {
@@ -569,6 +625,7 @@ main(void)
 		cmocka_unit_test(test_include_limits),
 		cmocka_unit_test(test_case_flag),
 		cmocka_unit_test(test_lead),
+		cmocka_unit_test(test_cache),
 		cmocka_unit_test(test_word_boundaries),
 		cmocka_unit_test(test_phrase_spacing),
 		cmocka_unit_test(test_max_hits),
