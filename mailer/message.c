@@ -13,22 +13,6 @@ doc_init(struct doc *d)
 	memset(d, 0, sizeof(*d));
 }
 
-struct block *
-doc_add(struct doc *d, enum block_kind kind, int level, const char *text,
-    const char *url)
-{
-	struct block *b;
-
-	xgrow(&d->blocks, d->n, &d->cap, sizeof(*d->blocks));
-	b = &d->blocks[d->n++];
-	memset(b, 0, sizeof(*b));
-	b->kind = kind;
-	b->level = level;
-	b->text = xstrdup(text ? text : "");
-	b->url = url ? xstrdup(url) : NULL;
-	return b;
-}
-
 /* As doc_add, but the block takes text (malloc'd, now the doc's) instead
  * of a copy of it. */
 static struct block *
@@ -45,6 +29,14 @@ doc_add_owned(struct doc *d, enum block_kind kind, int level, char *text,
 	b->text = text;
 	b->url = url;
 	return b;
+}
+
+struct block *
+doc_add(struct doc *d, enum block_kind kind, int level, const char *text,
+    const char *url)
+{
+	return doc_add_owned(d, kind, level, xstrdup(text ? text : ""),
+	    url ? xstrdup(url) : NULL);
 }
 
 void
