@@ -96,7 +96,9 @@ check-style:
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/bulletin/filters
 	install -m 755 $(B)/bulletin $(DESTDIR)$(PREFIX)/bin/bulletin
-	install -m 644 filters/*.rules filters/README.md $(DESTDIR)$(PREFIX)/share/bulletin/filters/
+	install -m 644 filters/*.rules filters/*.inc filters/README.md $(DESTDIR)$(PREFIX)/share/bulletin/filters/
+	install -d $(DESTDIR)$(PREFIX)/share/bulletin/templates
+	install -m 644 templates/*.txt templates/*.html $(DESTDIR)$(PREFIX)/share/bulletin/templates/
 
 clean:
 	rm -rf $(B)
