@@ -220,10 +220,13 @@ print_message_text(FILE *f, const char *name, const struct processed *p,
 	time_rfc3339(m->date, date);
 	fprintf(f, "%s\n  subject: %s\n  from:    %s\n  date:    %s\n", name,
 	    m->subject, from, *date ? date : "unknown");
-	if (m->forwarded)
+	if (m->forwarded) {
+		char *note = str_first_words(m->note ? m->note : "", 25);
+
 		fprintf(f, "  forwarded by %s%s%s\n", m->fwd_from ?
-		    m->fwd_from : "unknown", m->note ? ": " : "",
-		    m->note ? m->note : "");
+		    m->fwd_from : "unknown", *note ? ": " : "", note);
+		free(note);
+	}
 	for (i = 0; i < m->n_atts; i++)
 		fprintf(f, "  attachment: %s (%s)\n", m->atts[i].filename ?
 		    m->atts[i].filename : "unnamed", m->atts[i].content_type);

@@ -594,7 +594,9 @@ struct fwd_hdr {
 	char *from, *date, *subject;
 };
 
-static void
+/* Takes one "Key: value" line; returns the value's slot (NULL for keys
+ * we do not keep) so that a wrapped continuation can join it. */
+static char **
 fwd_hdr_take(struct fwd_hdr *h, const char *s, size_t n)
 {
 	int k = header_key(s, n);
@@ -602,16 +604,33 @@ fwd_hdr_take(struct fwd_hdr *h, const char *s, size_t n)
 	char **slot;
 
 	if (k < 0)
-		return;
+		return NULL;
 	kl = strlen(fwd_keys[k]);
 	switch (k) {
 	case 0: slot = &h->from; break;
 	case 1: case 2: slot = &h->date; break;
 	case 3: slot = &h->subject; break;
-	default: return;
+	default: return NULL;
 	}
-	if (!*slot)
-		*slot = str_squeeze(s + kl, n - kl);
+	if (*slot)
+		return NULL;
+	*slot = str_squeeze(s + kl, n - kl);
+	return slot;
+}
+
+/* A mail client wrapped a long header line: "From: Branch Secretary" then
+ * "<secretary@example.org>" (or an indented remainder) on the next. */
+static int
+header_continues(const char *s, size_t n)
+{
+	const char *e = s + n;
+
+	if (n && (*s == ' ' || *s == '\t'))
+		return 1;
+	while (s < e && *s == ' ')
+		s++;
+	return s < e && (*s == '<' || *s == '[') && memchr(s, '@',
+	    (size_t)(e - s)) && (e[-1] == '>' || e[-1] == ']');
 }
 
 /* "Name <a@b>", "Name [mailto:a@b]", "a@b" or "Name". */
@@ -795,12 +814,26 @@ message_unwrap_inline(struct message *m)
 	for (start = 0; start < rest.n && in_hdr; start++) {
 		const char *s = rest.blocks[start].text;
 		size_t o = 0, n, keep;
+		char **last = NULL, *joined;
+		int was_hdr = 0;
 
 		for (o = 0; s[o]; o += n + (s[o + n] == '\n')) {
 			n = line_len(s + o);
-			if (header_key(s + o, n) < 0)
+			if (header_key(s + o, n) >= 0) {
+				last = fwd_hdr_take(&h, s + o, n);
+				was_hdr = 1;
+				continue;
+			}
+			if (!was_hdr || !header_continues(s + o, n))
 				break;
-			fwd_hdr_take(&h, s + o, n);
+			if (last) {
+				char *more = str_squeeze(s + o, n);
+
+				joined = xasprintf("%s %s", *last, more);
+				free(more);
+				free(*last);
+				*last = joined;
+			}
 		}
 		if (s[o]) {
 			/* body text follows the header lines in this block */

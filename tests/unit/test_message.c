@@ -806,6 +806,34 @@ test_unwrap_separate_blocks(void **state)
 	message_free(&m);
 }
 
+/* Outlook wraps a long From: line: the address lands on a line of its own
+ * and the Sent: line after it must still be read. */
+static void
+test_unwrap_wrapped_header(void **state)
+{
+	struct message *m = xcalloc(1, sizeof(*m));
+
+	(void)state;
+	m->subject = xstrdup("FW: report");
+	doc_init(&m->body);
+	doc_add(&m->body, BLOCK_PARA, 0, "For info.", NULL);
+	doc_add(&m->body, BLOCK_PARA, 0, "-----Original Message-----\n"
+	    "From: Eastfield Branch Secretary\n"
+	    "<secretary@eastfield.example.com>\n"
+	    "Sent: 13 November 2026 17:42\n"
+	    "To: Members <members@eastfield.example.com>\n"
+	    "Subject: Eastfield Branch Report", NULL);
+	doc_add(&m->body, BLOCK_PARA, 0, "Dear colleagues,", NULL);
+	assert_int_equal(message_unwrap_inline(m), 1);
+	assert_string_equal(m->from_name, "Eastfield Branch Secretary");
+	assert_string_equal(m->from_addr, "secretary@eastfield.example.com");
+	assert_string_equal(m->subject, "Eastfield Branch Report");
+	assert_int_equal(m->date, 1794591720);
+	assert_string_equal(m->note, "For info.");
+	assert_string_equal(m->body.blocks[0].text, "Dear colleagues,");
+	message_free(&m);
+}
+
 static void
 test_unwrap_prose_and_fallback_subject(void **state)
 {
@@ -992,6 +1020,7 @@ main(void)
 		cmocka_unit_test(test_doc_from_text),
 		cmocka_unit_test(test_unwrap_none),
 		cmocka_unit_test(test_unwrap_separate_blocks),
+		cmocka_unit_test(test_unwrap_wrapped_header),
 		cmocka_unit_test(test_unwrap_prose_and_fallback_subject),
 		cmocka_unit_test(test_odd_shapes),
 		cmocka_unit_test(test_dates),
