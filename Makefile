@@ -11,9 +11,10 @@ B         := build
 DEB_BUILD := gcc make pkg-config libc6-dev libgmime-3.0-dev libxml2-dev \
 	libvectorscan-dev libpcre2-dev libsqlite3-dev libgnutls28-dev \
 	libetpan-dev libcurl4-gnutls-dev
-DEB_TEST  := $(DEB_BUILD) libcmocka-dev sqlite3 python3 dovecot-imapd openssl
+DEB_TEST  := $(DEB_BUILD) libcmocka-dev sqlite3 python3 dovecot-imapd openssl \
+	python3-aiosmtpd
 
-PKGS      := gmime-3.0 libxml-2.0 libhs libpcre2-8 sqlite3 gnutls libetpan
+PKGS      := gmime-3.0 libxml-2.0 libhs libpcre2-8 sqlite3 gnutls libetpan libcurl
 WARN      := -Wall -Wextra -Wshadow -Wcast-qual -Wformat=2 -Wstrict-prototypes \
 	-Wmissing-prototypes -Wwrite-strings -Wvla -Werror
 CFLAGS    ?= -O2 -g
@@ -71,10 +72,20 @@ $(B)/test_%: tests/unit/test_%.c tests/unit/unit.h $(B)/libbulletin.a
 $(B)/san/test_%: tests/unit/test_%.c tests/unit/unit.h $(B)/san/libbulletin.a
 	@echo "  CC $@"; $(CC) $(ALL_CFLAGS) $(SAN) -Imailer -o $@ $< $(B)/san/libbulletin.a $(LIBS) -lcmocka
 
-# The main job on the bundled sample inbox: no servers, no config.
+# The main job on the bundled sample inbox: no servers, no config.  Then
+# the same mail into a scratch store and this week's digest for a sample
+# subscriber, written to files instead of sent.
 demo: deps
 	$(MAKE) all
 	$(B)/bulletin classify --rules filters tests/fixtures/inbox
+	@D=$$(mktemp -d /tmp/bulletin-demo.XXXXXX) && \
+	printf '[digest]\ntemplates = templates\n' >$$D/bulletin.conf && \
+	B="$(B)/bulletin --config $$D/bulletin.conf --store $$D/demo.db --rules filters" && \
+	$$B ingest tests/fixtures/inbox && \
+	$$B subscriber add member@example.org --name "Demo Member" --categories all && \
+	$$B digest --period $$(date -u +%G-W%V) --dry-run --out $$D/digests && \
+	echo "this week's digest for member@example.org: $$D/digests/member@example.org.eml" && \
+	echo "its HTML part, for a browser: $$D/digests/member@example.org.html"
 
 check: test-deps
 	$(MAKE) all $(UNITS) $(SAN_UNITS)

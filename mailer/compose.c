@@ -135,6 +135,21 @@ bad:
 	return NULL;
 }
 
+/* Replaces the folded value GMime made for name with value, unfolded. */
+static void
+set_raw_header(GMimeObject *obj, const char *name, const char *value)
+{
+	GMimeHeaderList *list = g_mime_object_get_header_list(obj);
+	GMimeHeader *hdr = g_mime_header_list_get_header(list, name);
+	char *raw;
+
+	if (!hdr)
+		return;
+	raw = xasprintf(" %s\n", value);
+	g_mime_header_set_raw_value(hdr, raw);
+	free(raw);
+}
+
 /* A URI for List-Unsubscribe: the scheme asked for, printable ASCII, and
  * nothing that would end the <...> or start an encoded word. */
 static int
@@ -405,6 +420,12 @@ set_headers(GMimeMessage *msg, const struct compose_head *h,
 		else
 			unsub = xasprintf("<%s>", h->unsub_mailto);
 		g_mime_object_set_header(obj, "List-Unsubscribe", unsub, NULL);
+		/* GMime folds a long unstructured value by turning it into
+		 * RFC 2047 encoded words, which breaks the URI for every
+		 * client that reads this header as structured (RFC 2369):
+		 * write it as it is, on one line (check_uri() allowed only
+		 * printable ASCII, and the line stays under 998 octets) */
+		set_raw_header(obj, "List-Unsubscribe", unsub);
 	}
 	/* RFC 8058: one-click only where a POST can be received. */
 	if (h->unsub_url)

@@ -17,6 +17,7 @@
 #include <glib.h>
 
 #include "config.h"
+#include "smtp.h"
 
 #ifndef BULLETIN_SHAREDIR
 #define BULLETIN_SHAREDIR "/usr/local/share/bulletin"
@@ -55,6 +56,27 @@ static const struct opt opts[] = {
 	  0, 1 },
 	{ "imap", "timeout", OPT_UINT, OFF(imap.timeout), 1, 3600 },
 	{ "imap", "batch", OPT_UINT, OFF(imap.batch), 1, 10000 },
+	{ "smtp", "url", OPT_STR, OFF(smtp.url), 0, 0 },
+	{ "smtp", "tls", OPT_STR, OFF(smtp.tls_s), 0, 0 },
+	{ "smtp", "ca_file", OPT_STR, OFF(smtp.ca_file), 0, 0 },
+	{ "smtp", "user", OPT_STR, OFF(smtp.user), 0, 0 },
+	{ "smtp", "password_file", OPT_STR, OFF(smtp.password_file), 0, 0 },
+	{ "smtp", "from", OPT_STR, OFF(smtp.from), 0, 0 },
+	{ "smtp", "timeout", OPT_UINT, OFF(smtp.timeout), 1, 3600 },
+	{ "smtp", "rate", OPT_UINT, OFF(smtp.rate), 0, 1000 },
+	{ "smtp", "allow_plaintext", OPT_BOOL, OFF(smtp.allow_plaintext),
+	  0, 1 },
+	{ "digest", "name", OPT_STR, OFF(digest.name), 0, 0 },
+	{ "digest", "list_id", OPT_STR, OFF(digest.list_id), 0, 0 },
+	{ "digest", "request_address", OPT_STR, OFF(digest.request_address),
+	  0, 0 },
+	{ "digest", "unsubscribe_url", OPT_STR, OFF(digest.unsubscribe_url),
+	  0, 0 },
+	{ "digest", "templates", OPT_STR, OFF(digest.templates), 0, 0 },
+	{ "digest", "order", OPT_STR, OFF(digest.order_s), 0, 0 },
+	{ "digest", "empty", OPT_STR, OFF(digest.empty_s), 0, 0 },
+	{ "digest", "forwarded", OPT_STR, OFF(digest.forwarded_s), 0, 0 },
+	{ "digest", "domain", OPT_STR, OFF(digest.domain), 0, 0 },
 };
 
 /* Line of "[section]" (key NULL) or of "key =" inside it; 0 if unknown. */
@@ -141,6 +163,120 @@ set_defaults(struct config *cfg)
 	cfg->imap.after_s = xstrdup("keep");
 	cfg->imap.timeout = 60;
 	cfg->imap.batch = 100;
+	cfg->smtp.url = xstrdup("");
+	cfg->smtp.tls_s = xstrdup("starttls");
+	cfg->smtp.ca_file = xstrdup("");
+	cfg->smtp.user = xstrdup("");
+	cfg->smtp.password_file = xstrdup("");
+	cfg->smtp.from = xstrdup("");
+	cfg->smtp.timeout = 60;
+	cfg->digest.name = xstrdup("Bulletin");
+	cfg->digest.list_id = xstrdup("");
+	cfg->digest.request_address = xstrdup("");
+	cfg->digest.unsubscribe_url = xstrdup("");
+	cfg->digest.templates = xstrdup(BULLETIN_SHAREDIR "/templates");
+	cfg->digest.order_s = xstrdup("");
+	cfg->digest.empty_s = xstrdup("skip");
+	cfg->digest.forwarded_s = xstrdup("mark");
+	cfg->digest.domain = xstrdup("");
+}
+
+/* A value that goes into a header or an SMTP command: no controls. */
+static int
+header_safe(const char *s)
+{
+	for (; *s; s++)
+		if ((unsigned char)*s < 0x20 || *s == 0x7f)
+			return 0;
+	return 1;
+}
+
+/* Turns the [smtp] and [digest] option strings into their parsed forms,
+ * reporting bad values at their lines. */
+static void
+send_finish(struct config *cfg, const char *text, const char *path,
+    struct buf *errs)
+{
+	struct smtp_conf *sc = &cfg->smtp;
+	struct digest_conf *dc = &cfg->digest;
+	char *p, *comma, *name;
+	unsigned line;
+
+	if (text) {
+		sc->line_section = find_line(text, "smtp", NULL);
+		sc->enabled = sc->line_section != 0;
+		sc->line_url = find_line(text, "smtp", "url");
+		sc->line_tls = find_line(text, "smtp", "tls");
+		sc->line_from = find_line(text, "smtp", "from");
+		sc->line_password_file = find_line(text, "smtp",
+		    "password_file");
+		sc->line_ca_file = find_line(text, "smtp", "ca_file");
+		dc->line_section = find_line(text, "digest", NULL);
+		dc->line_order = find_line(text, "digest", "order");
+		dc->line_unsubscribe_url = find_line(text, "digest",
+		    "unsubscribe_url");
+	}
+	if (!strcmp(sc->tls_s, "starttls"))
+		sc->tls = SMTP_TLS_STARTTLS;
+	else if (!strcmp(sc->tls_s, "smtps"))
+		sc->tls = SMTP_TLS_SMTPS;
+	else if (!strcmp(sc->tls_s, "none"))
+		sc->tls = SMTP_TLS_NONE;
+	else
+		problem(errs, path, sc->line_tls, "tls must be starttls, smtps "
+		    "or none, not '%s'", sc->tls_s);
+	if (*sc->url && strncmp(sc->url, "smtp://", 7) &&
+	    strncmp(sc->url, "smtps://", 8))
+		problem(errs, path, sc->line_url, "url must start with "
+		    "smtp:// or smtps://, not '%s'", sc->url);
+	if (!header_safe(sc->from) || (*sc->from && !strchr(sc->from, '@')))
+		problem(errs, path, sc->line_from, "from must be an e-mail "
+		    "address");
+	line = text ? find_line(text, "digest", "request_address") : 0;
+	if (!header_safe(dc->request_address) || (*dc->request_address &&
+	    !strchr(dc->request_address, '@')))
+		problem(errs, path, line, "request_address must be an e-mail "
+		    "address");
+	if (*dc->unsubscribe_url && strncmp(dc->unsubscribe_url, "https://",
+	    8))
+		problem(errs, path, dc->line_unsubscribe_url, "unsubscribe_url "
+		    "must start with https://");
+	line = text ? find_line(text, "digest", "list_id") : 0;
+	if (!header_safe(dc->list_id) || !header_safe(dc->name) ||
+	    !header_safe(dc->domain) || !header_safe(dc->unsubscribe_url))
+		problem(errs, path, line, "[digest] values must not hold "
+		    "control characters");
+	if (!strcmp(dc->empty_s, "skip"))
+		dc->send_empty = 0;
+	else if (!strcmp(dc->empty_s, "send"))
+		dc->send_empty = 1;
+	else
+		problem(errs, path, text ? find_line(text, "digest", "empty") :
+		    0, "empty must be skip or send, not '%s'", dc->empty_s);
+	if (!strcmp(dc->forwarded_s, "mark"))
+		dc->omit_forwarded = 0;
+	else if (!strcmp(dc->forwarded_s, "omit"))
+		dc->omit_forwarded = 1;
+	else
+		problem(errs, path, text ? find_line(text, "digest",
+		    "forwarded") : 0, "forwarded must be mark or omit, not "
+		    "'%s'", dc->forwarded_s);
+	for (p = dc->order_s; p && *p; p = comma ? comma + 1 : NULL) {
+		size_t n;
+
+		comma = strchr(p, ',');
+		n = comma ? (size_t)(comma - p) : strlen(p);
+		name = str_squeeze(p, n);
+		if (!*name || !header_safe(name)) {
+			problem(errs, path, dc->line_order, "order must be a "
+			    "comma-separated list of category ids");
+			free(name);
+			break;
+		}
+		xgrow(&dc->order, dc->n_order, &dc->n_order_cap,
+		    sizeof(*dc->order));
+		dc->order[dc->n_order++] = name;
+	}
 }
 
 static int
@@ -312,9 +448,11 @@ config_load(const char *path, struct config *cfg, char **err_r)
 		g_strfreev(keys);
 	}
 	imap_finish(cfg, text, path, &errs);
+	send_finish(cfg, text, path, &errs);
 	goto done;
 out:
 	imap_finish(cfg, NULL, path ? path : "", &errs);
+	send_finish(cfg, NULL, path ? path : "", &errs);
 done:
 	if (gerr)
 		g_error_free(gerr);
@@ -347,6 +485,33 @@ imap_config_free(struct imap_config *ic)
 	free(ic->after_s);
 }
 
+static void
+send_config_free(struct config *cfg)
+{
+	struct smtp_conf *sc = &cfg->smtp;
+	struct digest_conf *dc = &cfg->digest;
+	size_t i;
+
+	free(sc->url);
+	free(sc->tls_s);
+	free(sc->ca_file);
+	free(sc->user);
+	free(sc->password_file);
+	free(sc->from);
+	free(dc->name);
+	free(dc->list_id);
+	free(dc->request_address);
+	free(dc->unsubscribe_url);
+	free(dc->templates);
+	for (i = 0; i < dc->n_order; i++)
+		free(dc->order[i]);
+	free(dc->order);
+	free(dc->order_s);
+	free(dc->empty_s);
+	free(dc->forwarded_s);
+	free(dc->domain);
+}
+
 void
 config_free(struct config *cfg)
 {
@@ -354,6 +519,7 @@ config_free(struct config *cfg)
 	free(cfg->store_path);
 	free(cfg->rules_dir);
 	imap_config_free(&cfg->imap);
+	send_config_free(cfg);
 	memset(cfg, 0, sizeof(*cfg));
 }
 
@@ -399,6 +565,79 @@ config_password_free(char **pass)
 	explicit_bzero(*pass, strlen(*pass));
 	free(*pass);
 	*pass = NULL;
+}
+
+char *
+config_smtp_password_path(const struct smtp_conf *sc)
+{
+	const char *dir = getenv("CREDENTIALS_DIRECTORY");
+
+	if (sc->password_file && *sc->password_file)
+		return xstrdup(sc->password_file);
+	if (dir && *dir)
+		return xasprintf("%s/smtp.pass", dir);
+	return NULL;
+}
+
+/* The host of an smtp:// or smtps:// URL, for the loopback test; caller
+ * frees. */
+static char *
+url_host(const char *url)
+{
+	const char *p = strstr(url, "://"), *end;
+
+	if (!p)
+		return xstrdup("");
+	p += 3;
+	if (strchr(p, '@') && strchr(p, '@') < p + strcspn(p, "/"))
+		p = strchr(p, '@') + 1;
+	if (*p == '[') {
+		end = strchr(p, ']');
+		return end ? xstrndup(p, (size_t)(end - p + 1)) : xstrdup(p);
+	}
+	end = p + strcspn(p, ":/");
+	return xstrndup(p, (size_t)(end - p));
+}
+
+/* [smtp]'s share of config_check(). */
+static void
+smtp_check(const struct config *cfg, const char *file, struct buf *errs)
+{
+	const struct smtp_conf *sc = &cfg->smtp;
+	char *pass = NULL, *err = NULL, *ppath = NULL, *host = NULL;
+
+	if (!sc->enabled)
+		return;
+	if (!*sc->url)
+		problem(errs, file, sc->line_section, "[smtp] needs a url");
+	if (!*sc->from)
+		problem(errs, file, sc->line_section, "[smtp] needs a from "
+		    "address");
+	host = url_host(sc->url);
+	if (sc->tls == SMTP_TLS_NONE && *host && !sc->allow_plaintext &&
+	    !config_host_is_loopback(host))
+		problem(errs, file, sc->line_tls, "tls = none would send mail "
+		    "in clear to '%s', which is not loopback; use starttls or "
+		    "smtps, or set allow_plaintext = true", host);
+	if (*sc->ca_file && access(sc->ca_file, R_OK) < 0)
+		problem(errs, file, sc->line_ca_file, "cannot read ca_file "
+		    "'%s': %s", sc->ca_file, strerror(errno));
+	if (*sc->user) {
+		ppath = config_smtp_password_path(sc);
+		if (!ppath) {
+			problem(errs, file, sc->line_section, "[smtp] user "
+			    "needs a password_file (or "
+			    "$CREDENTIALS_DIRECTORY/smtp.pass)");
+		} else if (config_password_read(ppath, &pass, &err) < 0) {
+			problem(errs, file, *sc->password_file ?
+			    sc->line_password_file : sc->line_section, "%s",
+			    err);
+			free(err);
+		}
+	}
+	config_password_free(&pass);
+	free(ppath);
+	free(host);
 }
 
 int
@@ -484,6 +723,7 @@ config_check(const struct config *cfg, char **report_r)
 	char *pass = NULL, *err = NULL, *ppath = NULL;
 
 	*report_r = NULL;
+	smtp_check(cfg, file, &errs);
 	if (!ic->enabled)
 		goto out;
 	if (!*ic->host)

@@ -38,12 +38,49 @@ struct imap_config {
 	char *tls_s, *folders_s, *after_s;
 };
 
+/* [smtp]; strings owned by the config, "" when unset. */
+struct smtp_conf {
+	int enabled;            /* the file has an [smtp] section */
+	char *url;              /* smtp://host:port or smtps://host:port */
+	int tls;                /* enum smtp_tls (smtp.h) */
+	char *ca_file;
+	char *user;
+	char *password_file;    /* "" for $CREDENTIALS_DIRECTORY/smtp.pass */
+	char *from;             /* envelope sender and From: address */
+	unsigned timeout;       /* seconds */
+	unsigned rate;          /* messages per second, 0 = no limit */
+	int allow_plaintext;
+
+	unsigned line_section, line_url, line_tls, line_from,
+	    line_password_file, line_ca_file;
+	char *tls_s;
+};
+
+/* [digest]; strings owned by the config. */
+struct digest_conf {
+	char *name;             /* the list's name in messages */
+	char *list_id;          /* List-Id; "" = derived from name and domain */
+	char *request_address;  /* where (un)subscribe mail goes; "" = from */
+	char *unsubscribe_url;  /* optional https one-click URL prefix */
+	char *templates;        /* directory of digest.txt, digest.html, ... */
+	char **order;           /* n_order category ids, or none: rules order */
+	size_t n_order, n_order_cap;
+	int send_empty;         /* empty = send */
+	int omit_forwarded;     /* forwarded = omit */
+	char *domain;           /* for Message-IDs; "" = from's domain */
+
+	unsigned line_section, line_order, line_unsubscribe_url;
+	char *order_s, *empty_s, *forwarded_s;
+};
+
 struct config {
 	char *path;           /* the file read, or NULL for built-in defaults */
 	char *store_path;     /* [store] path */
 	char *rules_dir;      /* [rules] dir */
 	struct limits lim;    /* [limits] */
 	struct imap_config imap;   /* [imap] */
+	struct smtp_conf smtp;     /* [smtp] */
+	struct digest_conf digest; /* [digest] */
 };
 
 /* Where the file is looked for when no --config is given. */
@@ -77,6 +114,10 @@ int config_host_is_loopback(const char *host);
  * $CREDENTIALS_DIRECTORY/imap.pass.  Returns a string the caller frees,
  * or NULL when neither is set. */
 char *config_password_path(const struct imap_config *ic);
+
+/* As config_password_path, for [smtp]: $CREDENTIALS_DIRECTORY/smtp.pass
+ * when password_file is empty. */
+char *config_smtp_password_path(const struct smtp_conf *sc);
 
 /* Longest password file accepted, in bytes. */
 #define CONFIG_PASSWORD_MAX 1024

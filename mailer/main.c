@@ -6,6 +6,10 @@
  *   bulletin [--config FILE] items [--json] [--since D] [--until D]
  *            [--label ID]
  *   bulletin [--config FILE] fetch | process | check-config
+ *   bulletin [--config FILE] subscriber add|set|remove|list ...
+ *   bulletin [--config FILE] digest [--period W | --day D] [--dry-run]
+ *            [--out DIR] [--to ADDRESS]
+ *   bulletin [--config FILE] send | run
  *   bulletin check-rules
  */
 #include <getopt.h>
@@ -18,17 +22,21 @@
 
 #include "classify.h"
 #include "config.h"
+#include "digest.h"
 #include "fetch.h"
+#include "forward.h"
 #include "ingest.h"
 #include "json.h"
 #include "log.h"
 #include "message.h"
+#include "outbox.h"
 #include "pipeline.h"
 #include "process.h"
 #include "rules.h"
 #include "source.h"
 #include "split.h"
 #include "store.h"
+#include "subscribers.h"
 
 /* Messages per store transaction: big enough that commits are cheap,
  * small enough that a kill loses little work (never data: the rest is
@@ -42,6 +50,8 @@ struct opts {
 	int json, explain;
 	int64_t since, until;
 	const char *label;
+	struct sub_opts sub;
+	struct digest_opts dig;
 };
 
 static void
@@ -61,6 +71,22 @@ usage(FILE *f)
 "  process                 run every stored message through the rules again\n"
 "  check-config            check the configuration and password files\n"
 "  check-rules             load the rule files and report errors\n"
+"  subscriber add ADDRESS [--name N] [--categories LIST|all]\n"
+"             [--mode weekly|daily] [--instant LIST]\n"
+"                          add a subscriber (confirmed at once)\n"
+"  subscriber set ADDRESS [same options]   change one\n"
+"  subscriber remove ADDRESS               remove one\n"
+"  subscriber list [--json]                list them (--json shows tokens)\n"
+"  digest [--period YYYY-Www | --day YYYY-MM-DD] [--dry-run] [--out DIR]\n"
+"         [--to ADDRESS]  build the digests due (default: last complete\n"
+"                          ISO week), queue and send them; --dry-run only\n"
+"                          writes DIR/ADDRESS.eml and .html\n"
+"  send                    send what is queued\n"
+"  commands                act on (un)subscribe commands among the stored\n"
+"                          messages (for mail that came by ingest)\n"
+"  forward                 queue instant forwards of new stored messages\n"
+"  run                     fetch, then subscription commands by mail,\n"
+"                          instant forwards, and send\n"
 "\n"
 "options:\n"
 "  -c, --config FILE       configuration (default $BULLETIN_CONFIG, else\n"
@@ -575,6 +601,138 @@ cmd_store_job(const struct opts *o, const struct config *cfg,
 	return ret;
 }
 
+/* subscriber and digest: the rules (for category ids) and the store */
+static int
+cmd_subscriber(const struct opts *o, const struct config *cfg, char **args,
+    int nargs)
+{
+	struct ruleset *rs = NULL;
+	struct store *st = NULL;
+	int ret;
+
+	if (load_rules(o, cfg, &rs) < 0)
+		return EX_CONFIG;
+	if (open_store(o, cfg, &st) < 0) {
+		rules_free(&rs);
+		return EX_CANTCREAT;
+	}
+	ret = subscribers_cli(st, rs, &o->sub, args, nargs);
+	store_close(&st);
+	rules_free(&rs);
+	if (fflush(stdout) != 0)
+		ret = EX_IOERR;
+	return ret;
+}
+
+static int
+cmd_digest(const struct opts *o, const struct config *cfg)
+{
+	struct ruleset *rs = NULL;
+	struct store *st = NULL;
+	int64_t now = (int64_t)time(NULL);
+	int ret;
+
+	if (o->dig.dry_run && !o->dig.out_dir) {
+		fprintf(stderr, "bulletin: --dry-run needs --out DIR\n");
+		return EX_USAGE;
+	}
+	if (load_rules(o, cfg, &rs) < 0)
+		return EX_CONFIG;
+	if (open_store(o, cfg, &st) < 0) {
+		rules_free(&rs);
+		return EX_CANTCREAT;
+	}
+	ret = digest_run(cfg, rs, st, &o->dig, now);
+	if (ret == EX_OK && !o->dig.dry_run)
+		ret = outbox_send(cfg, st, now);
+	store_close(&st);
+	rules_free(&rs);
+	if (fflush(stdout) != 0)
+		ret = EX_IOERR;
+	return ret;
+}
+
+/* commands and forward: the passes run does after fetch, alone */
+static int
+cmd_pass(const struct opts *o, const struct config *cfg,
+    int (*pass)(const struct config *, const struct ruleset *,
+    struct store *, int64_t))
+{
+	struct ruleset *rs = NULL;
+	struct store *st = NULL;
+	int ret;
+
+	if (load_rules(o, cfg, &rs) < 0)
+		return EX_CONFIG;
+	if (open_store(o, cfg, &st) < 0) {
+		rules_free(&rs);
+		return EX_CANTCREAT;
+	}
+	ret = pass(cfg, rs, st, (int64_t)time(NULL));
+	store_close(&st);
+	rules_free(&rs);
+	if (fflush(stdout) != 0 && ret == EX_OK)
+		ret = EX_IOERR;
+	return ret;
+}
+
+static int
+cmd_send(const struct opts *o, const struct config *cfg)
+{
+	struct store *st = NULL;
+	int ret;
+
+	if (open_store(o, cfg, &st) < 0)
+		return EX_CANTCREAT;
+	ret = outbox_send(cfg, st, (int64_t)time(NULL));
+	store_close(&st);
+	return ret;
+}
+
+/*
+ * fetch, then the subscription commands that came with it, then instant
+ * forwards, then send.  A failed fetch does not keep what is already
+ * stored or queued from going out; the first failure is the exit code.
+ */
+static int
+cmd_run(const struct opts *o, const struct config *cfg)
+{
+	struct ruleset *rs = NULL;
+	struct store *st = NULL;
+	int ret, r;
+
+	if (!*cfg->smtp.from || !*cfg->smtp.url) {
+		fprintf(stderr, "bulletin: run sends mail: set [smtp] url and "
+		    "from\n");
+		return EX_CONFIG;
+	}
+	ret = fetch_precheck(cfg);
+	if (ret != EX_OK)
+		return ret;
+	if (load_rules(o, cfg, &rs) < 0)
+		return EX_CONFIG;
+	if (open_store(o, cfg, &st) < 0) {
+		rules_free(&rs);
+		return EX_CANTCREAT;
+	}
+	set_rules_cache(o, cfg, rs);
+	ret = fetch_run(cfg, rs, st);
+	r = subscribers_mail_run(cfg, rs, st, (int64_t)time(NULL));
+	if (ret == EX_OK)
+		ret = r;
+	r = forward_run(cfg, rs, st, (int64_t)time(NULL));
+	if (ret == EX_OK)
+		ret = r;
+	r = outbox_send(cfg, st, (int64_t)time(NULL));
+	if (ret == EX_OK)
+		ret = r;
+	store_close(&st);
+	rules_free(&rs);
+	if (fflush(stdout) != 0 && ret == EX_OK)
+		ret = EX_IOERR;
+	return ret;
+}
+
 static int
 cmd_check_rules(const struct opts *o, const struct config *cfg)
 {
@@ -598,7 +756,9 @@ cmd_check_rules(const struct opts *o, const struct config *cfg)
 int
 main(int argc, char **argv)
 {
-	enum { O_STORE = 256, O_JSON, O_EXPLAIN, O_SINCE, O_UNTIL, O_LABEL };
+	enum { O_STORE = 256, O_JSON, O_EXPLAIN, O_SINCE, O_UNTIL, O_LABEL,
+		O_NAME, O_CATEGORIES, O_MODE, O_INSTANT, O_PERIOD, O_DAY,
+		O_DRY_RUN, O_OUT, O_TO };
 	static const struct option longopts[] = {
 		{ "config", required_argument, NULL, 'c' },
 		{ "store", required_argument, NULL, O_STORE },
@@ -608,6 +768,15 @@ main(int argc, char **argv)
 		{ "since", required_argument, NULL, O_SINCE },
 		{ "until", required_argument, NULL, O_UNTIL },
 		{ "label", required_argument, NULL, O_LABEL },
+		{ "name", required_argument, NULL, O_NAME },
+		{ "categories", required_argument, NULL, O_CATEGORIES },
+		{ "mode", required_argument, NULL, O_MODE },
+		{ "instant", required_argument, NULL, O_INSTANT },
+		{ "period", required_argument, NULL, O_PERIOD },
+		{ "day", required_argument, NULL, O_DAY },
+		{ "dry-run", no_argument, NULL, O_DRY_RUN },
+		{ "out", required_argument, NULL, O_OUT },
+		{ "to", required_argument, NULL, O_TO },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
@@ -630,6 +799,15 @@ main(int argc, char **argv)
 		case O_JSON: o.json = 1; break;
 		case O_EXPLAIN: o.explain = 1; break;
 		case O_LABEL: o.label = optarg; break;
+		case O_NAME: o.sub.name = optarg; break;
+		case O_CATEGORIES: o.sub.categories = optarg; break;
+		case O_MODE: o.sub.mode = optarg; break;
+		case O_INSTANT: o.sub.instant = optarg; break;
+		case O_PERIOD: o.dig.period = optarg; break;
+		case O_DAY: o.dig.day = optarg; break;
+		case O_DRY_RUN: o.dig.dry_run = 1; break;
+		case O_OUT: o.dig.out_dir = optarg; break;
+		case O_TO: o.dig.to = optarg; break;
 		case 'v': lvl = LOG_DEBUG; break;
 		case 'q': lvl = LOG_ERR; break;
 		case 'h': usage(stdout); return EX_OK;
@@ -686,6 +864,19 @@ main(int argc, char **argv)
 		ret = cmd_store_job(&o, &cfg, fetch_process);
 	} else if (!strcmp(cmd, "check-config") && optind == argc) {
 		ret = fetch_check_config(&cfg);
+	} else if (!strcmp(cmd, "subscriber")) {
+		o.sub.json = o.json;
+		ret = cmd_subscriber(&o, &cfg, argv + optind, argc - optind);
+	} else if (!strcmp(cmd, "digest") && optind == argc) {
+		ret = cmd_digest(&o, &cfg);
+	} else if (!strcmp(cmd, "send") && optind == argc) {
+		ret = cmd_send(&o, &cfg);
+	} else if (!strcmp(cmd, "commands") && optind == argc) {
+		ret = cmd_pass(&o, &cfg, subscribers_mail_run);
+	} else if (!strcmp(cmd, "forward") && optind == argc) {
+		ret = cmd_pass(&o, &cfg, forward_run);
+	} else if (!strcmp(cmd, "run") && optind == argc) {
+		ret = cmd_run(&o, &cfg);
 	} else if (!strcmp(cmd, "check-rules") && optind == argc) {
 		ret = cmd_check_rules(&o, &cfg);
 	} else {

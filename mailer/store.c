@@ -80,6 +80,61 @@ static const char *const migrations[] = {
 	"	action TEXT NOT NULL,"
 	"	PRIMARY KEY(account, folder, uid)"
 	") WITHOUT ROWID;",
+	/* 3: subscribers, their categories, the outbox (which is also the
+	 * record of what each subscriber is owed: UNIQUE(subscriber, kind,
+	 * key) keeps a re-run from queueing a digest or forward twice),
+	 * messages that were subscription commands, and the marks of the
+	 * passes after fetch.  An existing store starts its marks at its
+	 * newest message, so its history is not forwarded. */
+	"CREATE TABLE subscribers ("
+	"	id INTEGER PRIMARY KEY,"
+	"	address TEXT NOT NULL UNIQUE COLLATE NOCASE,"
+	"	name TEXT NOT NULL DEFAULT '',"
+	"	confirmed INTEGER NOT NULL DEFAULT 0,"
+	"	token TEXT NOT NULL UNIQUE,"
+	"	created INTEGER NOT NULL,"
+	"	changed INTEGER NOT NULL"
+	");"
+	"CREATE TABLE subscriptions ("
+	"	subscriber INTEGER NOT NULL"
+	"		REFERENCES subscribers(id) ON DELETE CASCADE,"
+	"	category TEXT NOT NULL,"
+	"	mode TEXT NOT NULL"
+	"		CHECK (mode IN ('weekly', 'daily', 'instant')),"
+	"	PRIMARY KEY(subscriber, category)"
+	") WITHOUT ROWID;"
+	"CREATE TABLE outbox ("
+	"	id INTEGER PRIMARY KEY,"
+	"	subscriber INTEGER NOT NULL"
+	"		REFERENCES subscribers(id) ON DELETE CASCADE,"
+	"	kind TEXT NOT NULL,"
+	"	key TEXT NOT NULL,"
+	"	msg_id INTEGER NOT NULL DEFAULT 0,"
+	"	rcpt TEXT NOT NULL,"
+	"	body BLOB NOT NULL,"
+	"	state TEXT NOT NULL DEFAULT 'queued'"
+	"		CHECK (state IN ('queued', 'sent', 'failed')),"
+	"	attempts INTEGER NOT NULL DEFAULT 0,"
+	"	next_try INTEGER NOT NULL DEFAULT 0,"
+	"	reply TEXT NOT NULL DEFAULT '',"
+	"	created INTEGER NOT NULL,"
+	"	sent INTEGER NOT NULL DEFAULT 0,"
+	"	UNIQUE(subscriber, kind, key)"
+	");"
+	"CREATE INDEX outbox_queue ON outbox(state, next_try);"
+	"CREATE TABLE commands ("
+	"	msg_id INTEGER PRIMARY KEY"
+	"		REFERENCES messages(id) ON DELETE CASCADE,"
+	"	result TEXT NOT NULL DEFAULT ''"
+	");"
+	"CREATE TABLE marks ("
+	"	name TEXT PRIMARY KEY,"
+	"	value INTEGER NOT NULL"
+	");"
+	"INSERT INTO marks (name, value) SELECT 'commands', coalesce(max(id), 0)"
+	"	FROM messages;"
+	"INSERT INTO marks (name, value) SELECT 'forwards', coalesce(max(id), 0)"
+	"	FROM messages;",
 };
 
 #define ITEMS_COLUMNS \
@@ -89,7 +144,9 @@ static const char *const migrations[] = {
 	" (SELECT group_concat(l.category, char(10)) FROM labels l" \
 	"  WHERE l.item_id = i.id)" \
 	" FROM items i JOIN messages m ON m.id = i.msg_id" \
-	" WHERE m.received >= ?1 AND m.received < ?2"
+	" WHERE m.received >= ?1 AND m.received < ?2" \
+	" AND (?4 = 0 OR m.id = ?4)" \
+	" AND m.id NOT IN (SELECT msg_id FROM commands)"
 #define ITEMS_ORDER " ORDER BY m.received, m.id, i.seq"
 
 enum stmt {
@@ -113,6 +170,27 @@ enum stmt {
 	ST_PENDING_DROP,
 	ST_RAW_BATCH,
 	ST_DEL_ITEMS,
+	ST_SUB_GET,
+	ST_SUB_BY_TOKEN,
+	ST_SUB_LIST,
+	ST_SUB_CATS,
+	ST_SUB_ADD,
+	ST_SUB_NAME,
+	ST_SUB_CONFIRM,
+	ST_SUB_CLEAR_CATS,
+	ST_SUB_ADD_CAT,
+	ST_SUB_DEL_CAT,
+	ST_SUB_DEL,
+	ST_OUT_ADD,
+	ST_OUT_HAS,
+	ST_OUT_NEXT,
+	ST_OUT_SENT,
+	ST_OUT_RETRY,
+	ST_OUT_FAILED,
+	ST_MARK_GET,
+	ST_MARK_SET,
+	ST_MSGS_AFTER,
+	ST_CMD_ADD,
 	ST_N
 };
 
@@ -168,6 +246,48 @@ static const char *const stmt_sql[ST_N] = {
 	[ST_RAW_BATCH] = "SELECT id, raw FROM messages WHERE id > ?1"
 		" ORDER BY id LIMIT ?2",
 	[ST_DEL_ITEMS] = "DELETE FROM items WHERE msg_id = ?1",
+#define SUB_COLUMNS "SELECT id, address, name, confirmed, token, created," \
+	" changed FROM subscribers"
+	[ST_SUB_GET] = SUB_COLUMNS " WHERE address = ?1",
+	[ST_SUB_BY_TOKEN] = SUB_COLUMNS " WHERE token = ?1",
+	[ST_SUB_LIST] = SUB_COLUMNS " ORDER BY address COLLATE NOCASE",
+	[ST_SUB_CATS] = "SELECT category, mode FROM subscriptions"
+		" WHERE subscriber = ?1 ORDER BY category",
+	[ST_SUB_ADD] = "INSERT INTO subscribers (address, name, confirmed,"
+		" token, created, changed) VALUES (?1, ?2, ?3, ?4, ?5, ?5)"
+		" ON CONFLICT (address) DO NOTHING",
+	[ST_SUB_NAME] = "UPDATE subscribers SET name = ?2, changed = ?3"
+		" WHERE id = ?1",
+	[ST_SUB_CONFIRM] = "UPDATE subscribers SET confirmed = 1,"
+		" changed = ?2 WHERE id = ?1",
+	[ST_SUB_CLEAR_CATS] = "DELETE FROM subscriptions WHERE subscriber = ?1",
+	[ST_SUB_ADD_CAT] = "INSERT INTO subscriptions (subscriber, category,"
+		" mode) VALUES (?1, ?2, ?3) ON CONFLICT (subscriber, category)"
+		" DO UPDATE SET mode = excluded.mode",
+	[ST_SUB_DEL_CAT] = "DELETE FROM subscriptions WHERE subscriber = ?1"
+		" AND category = ?2",
+	[ST_SUB_DEL] = "DELETE FROM subscribers WHERE id = ?1",
+	[ST_OUT_ADD] = "INSERT INTO outbox (subscriber, kind, key, msg_id,"
+		" rcpt, body, created) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"
+		" ON CONFLICT (subscriber, kind, key) DO NOTHING",
+	[ST_OUT_HAS] = "SELECT 1 FROM outbox WHERE subscriber = ?1"
+		" AND kind = ?2 AND key = ?3",
+	[ST_OUT_NEXT] = "SELECT id, subscriber, kind, key, rcpt, body,"
+		" attempts FROM outbox WHERE state = 'queued'"
+		" AND next_try <= ?1 AND id > ?2 ORDER BY id LIMIT 1",
+	[ST_OUT_SENT] = "UPDATE outbox SET state = 'sent', sent = ?2,"
+		" reply = ?3, body = x'' WHERE id = ?1",
+	[ST_OUT_RETRY] = "UPDATE outbox SET attempts = attempts + 1,"
+		" next_try = ?2, reply = ?3 WHERE id = ?1",
+	[ST_OUT_FAILED] = "UPDATE outbox SET state = 'failed',"
+		" attempts = attempts + 1, reply = ?2 WHERE id = ?1",
+	[ST_MARK_GET] = "SELECT value FROM marks WHERE name = ?1",
+	[ST_MARK_SET] = "INSERT INTO marks (name, value) VALUES (?1, ?2)"
+		" ON CONFLICT (name) DO UPDATE SET value = excluded.value",
+	[ST_MSGS_AFTER] = "SELECT id, subject, from_addr, received"
+		" FROM messages WHERE id > ?1 ORDER BY id LIMIT ?2",
+	[ST_CMD_ADD] = "INSERT INTO commands (msg_id, result) VALUES (?1, ?2)"
+		" ON CONFLICT (msg_id) DO UPDATE SET result = excluded.result",
 };
 
 struct store {
@@ -592,6 +712,7 @@ store_items(struct store *st, const struct store_query *q,
 	sqlite3_bind_int64(s, 2, q->until ? q->until : INT64_MAX);
 	if (q->label)
 		bind_str(s, 3, q->label);
+	sqlite3_bind_int64(s, 4, q->msg_id);
 	st->in_items = 1;
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
 		struct store_item it = {
@@ -832,4 +953,423 @@ store_delete_items(struct store *st, int64_t msg_id)
 
 	sqlite3_bind_int64(s, 1, msg_id);
 	return exec_simple(st, ST_DEL_ITEMS, "delete items");
+}
+
+void
+store_sub_clear(struct store_sub *s)
+{
+	size_t i;
+
+	free(s->address);
+	free(s->name);
+	if (s->token)
+		explicit_bzero(s->token, strlen(s->token));
+	free(s->token);
+	for (i = 0; i < s->n_cats; i++) {
+		free(s->cats[i].category);
+		free(s->cats[i].mode);
+	}
+	free(s->cats);
+	memset(s, 0, sizeof(*s));
+}
+
+void
+store_sub_free(struct store_sub **v, size_t n)
+{
+	size_t i;
+
+	if (!*v)
+		return;
+	for (i = 0; i < n; i++)
+		store_sub_clear(&(*v)[i]);
+	free(*v);
+	*v = NULL;
+}
+
+/* Loads s's categories; 0 or -1. */
+static int
+sub_load_cats(struct store *st, struct store_sub *s)
+{
+	sqlite3_stmt *q = st->stmt[ST_SUB_CATS];
+	size_t cap = 0;
+	int ret = -1;
+	int rc;
+
+	sqlite3_bind_int64(q, 1, s->id);
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+		xgrow(&s->cats, s->n_cats, &cap, sizeof(*s->cats));
+		s->cats[s->n_cats].category = xstrdup(col_str(q, 0));
+		s->cats[s->n_cats].mode = xstrdup(col_str(q, 1));
+		s->n_cats++;
+	}
+	if (rc != SQLITE_DONE) {
+		store_log(st, "read subscriptions");
+		goto out;
+	}
+	ret = 0;
+out:
+	stmt_done(q);
+	return ret;
+}
+
+static void
+sub_from_row(sqlite3_stmt *q, struct store_sub *s)
+{
+	memset(s, 0, sizeof(*s));
+	s->id = sqlite3_column_int64(q, 0);
+	s->address = xstrdup(col_str(q, 1));
+	s->name = xstrdup(col_str(q, 2));
+	s->confirmed = sqlite3_column_int(q, 3);
+	s->token = xstrdup(col_str(q, 4));
+	s->created = sqlite3_column_int64(q, 5);
+	s->changed = sqlite3_column_int64(q, 6);
+}
+
+static int
+sub_get_by(struct store *st, enum stmt which, const char *v,
+    struct store_sub *s_r)
+{
+	sqlite3_stmt *q = st->stmt[which];
+	int ret = -1;
+	int rc;
+
+	memset(s_r, 0, sizeof(*s_r));
+	bind_str(q, 1, v);
+	rc = sqlite3_step(q);
+	if (rc == SQLITE_DONE) {
+		ret = 1;
+	} else if (rc == SQLITE_ROW) {
+		sub_from_row(q, s_r);
+		ret = 0;
+	} else {
+		store_log(st, "look up subscriber");
+	}
+	stmt_done(q);
+	if (ret == 0 && sub_load_cats(st, s_r) < 0) {
+		store_sub_clear(s_r);
+		ret = -1;
+	}
+	return ret;
+}
+
+int
+store_sub_get(struct store *st, const char *address, struct store_sub *s_r)
+{
+	return sub_get_by(st, ST_SUB_GET, address, s_r);
+}
+
+int
+store_sub_by_token(struct store *st, const char *token,
+    struct store_sub *s_r)
+{
+	return sub_get_by(st, ST_SUB_BY_TOKEN, token, s_r);
+}
+
+int
+store_sub_list(struct store *st, struct store_sub **v_r, size_t *n_r)
+{
+	sqlite3_stmt *q = st->stmt[ST_SUB_LIST];
+	struct store_sub *v = NULL;
+	size_t n = 0, cap = 0, i;
+	int ret = -1;
+	int rc;
+
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+		xgrow(&v, n, &cap, sizeof(*v));
+		sub_from_row(q, &v[n++]);
+	}
+	stmt_done(q);
+	if (rc != SQLITE_DONE) {
+		store_log(st, "list subscribers");
+		goto out;
+	}
+	for (i = 0; i < n; i++)
+		if (sub_load_cats(st, &v[i]) < 0)
+			goto out;
+	ret = 0;
+out:
+	if (ret < 0) {
+		store_sub_free(&v, n);
+		n = 0;
+	}
+	*v_r = v;
+	*n_r = n;
+	return ret;
+}
+
+int
+store_sub_add(struct store *st, const char *address, const char *name,
+    int confirmed, const char *token, int64_t now, int64_t *id_r)
+{
+	sqlite3_stmt *q = st->stmt[ST_SUB_ADD];
+
+	bind_str(q, 1, address);
+	bind_str(q, 2, name);
+	sqlite3_bind_int(q, 3, confirmed ? 1 : 0);
+	bind_str(q, 4, token);
+	sqlite3_bind_int64(q, 5, now);
+	if (exec_simple(st, ST_SUB_ADD, "add subscriber") < 0)
+		return -1;
+	if (sqlite3_changes(st->db) != 1)
+		return 1;
+	*id_r = sqlite3_last_insert_rowid(st->db);
+	return 0;
+}
+
+int
+store_sub_set_name(struct store *st, int64_t id, const char *name,
+    int64_t now)
+{
+	sqlite3_stmt *q = st->stmt[ST_SUB_NAME];
+
+	sqlite3_bind_int64(q, 1, id);
+	bind_str(q, 2, name);
+	sqlite3_bind_int64(q, 3, now);
+	return exec_simple(st, ST_SUB_NAME, "rename subscriber");
+}
+
+int
+store_sub_confirm(struct store *st, int64_t id, int64_t now)
+{
+	sqlite3_stmt *q = st->stmt[ST_SUB_CONFIRM];
+
+	sqlite3_bind_int64(q, 1, id);
+	sqlite3_bind_int64(q, 2, now);
+	return exec_simple(st, ST_SUB_CONFIRM, "confirm subscriber");
+}
+
+int
+store_sub_set_cats(struct store *st, int64_t id, const char *const *cats,
+    const char *const *modes, size_t n)
+{
+	sqlite3_stmt *q = st->stmt[ST_SUB_CLEAR_CATS];
+	size_t i;
+
+	sqlite3_bind_int64(q, 1, id);
+	if (exec_simple(st, ST_SUB_CLEAR_CATS, "clear subscriptions") < 0)
+		return -1;
+	q = st->stmt[ST_SUB_ADD_CAT];
+	for (i = 0; i < n; i++) {
+		sqlite3_bind_int64(q, 1, id);
+		bind_str(q, 2, cats[i]);
+		bind_str(q, 3, modes[i]);
+		if (exec_simple(st, ST_SUB_ADD_CAT, "add subscription") < 0)
+			return -1;
+	}
+	return 0;
+}
+
+int
+store_sub_del_cat(struct store *st, int64_t id, const char *category)
+{
+	sqlite3_stmt *q = st->stmt[ST_SUB_DEL_CAT];
+
+	sqlite3_bind_int64(q, 1, id);
+	bind_str(q, 2, category);
+	return exec_simple(st, ST_SUB_DEL_CAT, "remove subscription");
+}
+
+int
+store_sub_remove(struct store *st, int64_t id)
+{
+	sqlite3_stmt *q = st->stmt[ST_SUB_DEL];
+
+	sqlite3_bind_int64(q, 1, id);
+	return exec_simple(st, ST_SUB_DEL, "remove subscriber");
+}
+
+int
+store_outbox_add(struct store *st, int64_t sub_id, const char *kind,
+    const char *key, int64_t msg_id, const char *rcpt, const char *body,
+    size_t len, int64_t now)
+{
+	sqlite3_stmt *q = st->stmt[ST_OUT_ADD];
+
+	sqlite3_bind_int64(q, 1, sub_id);
+	bind_str(q, 2, kind);
+	bind_str(q, 3, key);
+	sqlite3_bind_int64(q, 4, msg_id);
+	bind_str(q, 5, rcpt);
+	sqlite3_bind_blob64(q, 6, len ? body : "", (sqlite3_uint64)len,
+	    SQLITE_STATIC);
+	sqlite3_bind_int64(q, 7, now);
+	if (exec_simple(st, ST_OUT_ADD, "queue message") < 0)
+		return -1;
+	return sqlite3_changes(st->db) == 1 ? 0 : 1;
+}
+
+int
+store_outbox_has(struct store *st, int64_t sub_id, const char *kind,
+    const char *key)
+{
+	sqlite3_stmt *q = st->stmt[ST_OUT_HAS];
+	int ret = -1;
+	int rc;
+
+	sqlite3_bind_int64(q, 1, sub_id);
+	bind_str(q, 2, kind);
+	bind_str(q, 3, key);
+	rc = sqlite3_step(q);
+	if (rc == SQLITE_ROW)
+		ret = 1;
+	else if (rc == SQLITE_DONE)
+		ret = 0;
+	else
+		store_log(st, "look up outbox");
+	stmt_done(q);
+	return ret;
+}
+
+void
+store_out_clear(struct store_out *o)
+{
+	free(o->kind);
+	free(o->key);
+	free(o->rcpt);
+	free(o->body);
+	memset(o, 0, sizeof(*o));
+}
+
+int
+store_outbox_next(struct store *st, int64_t now, int64_t after_id,
+    struct store_out *o_r)
+{
+	sqlite3_stmt *q = st->stmt[ST_OUT_NEXT];
+	int ret = -1;
+	int rc;
+
+	memset(o_r, 0, sizeof(*o_r));
+	sqlite3_bind_int64(q, 1, now);
+	sqlite3_bind_int64(q, 2, after_id);
+	rc = sqlite3_step(q);
+	if (rc == SQLITE_DONE) {
+		ret = 1;
+	} else if (rc == SQLITE_ROW) {
+		const void *b = sqlite3_column_blob(q, 5);
+		size_t len = (size_t)sqlite3_column_bytes(q, 5);
+
+		o_r->id = sqlite3_column_int64(q, 0);
+		o_r->sub_id = sqlite3_column_int64(q, 1);
+		o_r->kind = xstrdup(col_str(q, 2));
+		o_r->key = xstrdup(col_str(q, 3));
+		o_r->rcpt = xstrdup(col_str(q, 4));
+		o_r->body = xmalloc(len + 1);
+		if (len)
+			memcpy(o_r->body, b, len);
+		o_r->body[len] = '\0';
+		o_r->len = len;
+		o_r->attempts = (unsigned)sqlite3_column_int(q, 6);
+		ret = 0;
+	} else {
+		store_log(st, "read outbox");
+	}
+	stmt_done(q);
+	return ret;
+}
+
+int
+store_outbox_sent(struct store *st, int64_t id, int64_t now,
+    const char *reply)
+{
+	sqlite3_stmt *q = st->stmt[ST_OUT_SENT];
+
+	sqlite3_bind_int64(q, 1, id);
+	sqlite3_bind_int64(q, 2, now);
+	bind_str(q, 3, reply);
+	return exec_simple(st, ST_OUT_SENT, "mark message sent");
+}
+
+int
+store_outbox_retry(struct store *st, int64_t id, int64_t next_try,
+    const char *reply)
+{
+	sqlite3_stmt *q = st->stmt[ST_OUT_RETRY];
+
+	sqlite3_bind_int64(q, 1, id);
+	sqlite3_bind_int64(q, 2, next_try);
+	bind_str(q, 3, reply);
+	return exec_simple(st, ST_OUT_RETRY, "defer message");
+}
+
+int
+store_outbox_failed(struct store *st, int64_t id, const char *reply)
+{
+	sqlite3_stmt *q = st->stmt[ST_OUT_FAILED];
+
+	sqlite3_bind_int64(q, 1, id);
+	bind_str(q, 2, reply);
+	return exec_simple(st, ST_OUT_FAILED, "mark message failed");
+}
+
+int
+store_mark_get(struct store *st, const char *name, int64_t *v_r)
+{
+	sqlite3_stmt *q = st->stmt[ST_MARK_GET];
+	int ret = -1;
+	int rc;
+
+	*v_r = 0;
+	bind_str(q, 1, name);
+	rc = sqlite3_step(q);
+	if (rc == SQLITE_ROW) {
+		*v_r = sqlite3_column_int64(q, 0);
+		ret = 0;
+	} else if (rc == SQLITE_DONE) {
+		ret = 0;
+	} else {
+		store_log(st, "read mark");
+	}
+	stmt_done(q);
+	return ret;
+}
+
+int
+store_mark_set(struct store *st, const char *name, int64_t v)
+{
+	sqlite3_stmt *q = st->stmt[ST_MARK_SET];
+
+	bind_str(q, 1, name);
+	sqlite3_bind_int64(q, 2, v);
+	return exec_simple(st, ST_MARK_SET, "save mark");
+}
+
+int
+store_messages_after(struct store *st, int64_t after_id, size_t max,
+    int (*cb)(void *ctx, int64_t id, const char *subject, const char *from,
+    int64_t received), void *ctx)
+{
+	sqlite3_stmt *q = st->stmt[ST_MSGS_AFTER];
+	int ret = -1;
+	int rc;
+
+	sqlite3_bind_int64(q, 1, after_id);
+	sqlite3_bind_int64(q, 2, (sqlite3_int64)max);
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+		rc = cb(ctx, sqlite3_column_int64(q, 0), col_str(q, 1),
+		    col_str(q, 2), sqlite3_column_int64(q, 3));
+		if (rc) {
+			ret = rc;
+			goto out;
+		}
+	}
+	if (rc != SQLITE_DONE) {
+		store_log(st, "list messages");
+		goto out;
+	}
+	ret = 0;
+out:
+	stmt_done(q);
+	return ret;
+}
+
+int
+store_mark_command(struct store *st, int64_t msg_id, const char *result)
+{
+	sqlite3_stmt *q = st->stmt[ST_CMD_ADD];
+
+	sqlite3_bind_int64(q, 1, msg_id);
+	bind_str(q, 2, result);
+	if (exec_simple(st, ST_CMD_ADD, "record command") < 0)
+		return -1;
+	return store_delete_items(st, msg_id);
 }

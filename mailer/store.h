@@ -81,6 +81,7 @@ struct store_item {
 struct store_query {
 	int64_t since, until;    /* received in [since, until); 0 = open */
 	const char *label;       /* only items with this label, or NULL */
+	int64_t msg_id;          /* only this message's items, or 0 */
 };
 
 /* Calls cb for every item matching q; cb returns 0 to go on, non-zero to
@@ -144,5 +145,103 @@ int store_raw_batch(struct store *st, int64_t after_id, size_t max,
 
 /* Deletes a message's items and their labels.  Returns 0 or -1. */
 int store_delete_items(struct store *st, int64_t msg_id);
+
+/*
+ * Subscribers.  Addresses compare without regard to case.  A mode is
+ * "weekly", "daily" or "instant"; a category with no row is "none".
+ * Every string in these structs is owned by the struct and released by
+ * store_sub_clear() / store_sub_free().
+ */
+struct store_sub_cat {
+	char *category;
+	char *mode;
+};
+struct store_sub {
+	int64_t id;
+	char *address, *name;
+	int confirmed;
+	char *token;              /* secret: never logged */
+	int64_t created, changed;
+	struct store_sub_cat *cats;   /* by category id */
+	size_t n_cats;
+};
+void store_sub_clear(struct store_sub *s);
+void store_sub_free(struct store_sub **v, size_t n);
+
+/* Looks a subscriber up (with its categories) by address or by token.
+ * Returns 0 with *s_r filled (release with store_sub_clear), 1 when there
+ * is none, -1 on error. */
+int store_sub_get(struct store *st, const char *address,
+    struct store_sub *s_r);
+int store_sub_by_token(struct store *st, const char *token,
+    struct store_sub *s_r);
+/* Every subscriber, by address, into *v_r (store_sub_free(v_r, *n_r)).
+ * Returns 0 or -1. */
+int store_sub_list(struct store *st, struct store_sub **v_r, size_t *n_r);
+/* Adds a subscriber without categories.  Returns 0 with *id_r, 1 when
+ * the address is already there, -1 on error. */
+int store_sub_add(struct store *st, const char *address, const char *name,
+    int confirmed, const char *token, int64_t now, int64_t *id_r);
+/* The rest return 0 or -1; call them inside a transaction to make a
+ * change all-or-nothing. */
+int store_sub_set_name(struct store *st, int64_t id, const char *name,
+    int64_t now);
+int store_sub_confirm(struct store *st, int64_t id, int64_t now);
+/* Replaces all categories: n entries of cats[i] with modes[i]. */
+int store_sub_set_cats(struct store *st, int64_t id,
+    const char *const *cats, const char *const *modes, size_t n);
+int store_sub_del_cat(struct store *st, int64_t id, const char *category);
+/* Removes the subscriber, its categories and its unsent mail. */
+int store_sub_remove(struct store *st, int64_t id);
+
+/*
+ * The outbox.  kind is "digest", "forward" or "confirm"; key names what
+ * the message is for ("weekly:2026-W47", "msg:12"), unique per subscriber
+ * and kind, so queueing the same thing twice is a no-op.  msg_id is the
+ * forwarded message's id, else 0.
+ */
+/* Returns 0 when queued, 1 when (subscriber, kind, key) was there, -1. */
+int store_outbox_add(struct store *st, int64_t sub_id, const char *kind,
+    const char *key, int64_t msg_id, const char *rcpt, const char *body,
+    size_t len, int64_t now);
+/* 1 when (subscriber, kind, key) is queued or done, 0 when not, -1. */
+int store_outbox_has(struct store *st, int64_t sub_id, const char *kind,
+    const char *key);
+
+struct store_out {
+	int64_t id, sub_id;
+	char *kind, *key, *rcpt;
+	char *body;               /* NUL-terminated too */
+	size_t len;
+	unsigned attempts;
+};
+void store_out_clear(struct store_out *o);
+/* The queued message with the lowest id above after_id whose next_try is
+ * not after now.  Returns 0 with *o_r (store_out_clear it), 1 when there
+ * is none, -1 on error. */
+int store_outbox_next(struct store *st, int64_t now, int64_t after_id,
+    struct store_out *o_r);
+/* Outcomes; reply is the server's (kept for the admin).  0 or -1. */
+int store_outbox_sent(struct store *st, int64_t id, int64_t now,
+    const char *reply);
+int store_outbox_retry(struct store *st, int64_t id, int64_t next_try,
+    const char *reply);
+int store_outbox_failed(struct store *st, int64_t id, const char *reply);
+
+/* Named marks of the passes after fetch ("commands", "forwards"): the
+ * last message id handled.  get: 0 (0 when unset) or -1; set: 0 or -1. */
+int store_mark_get(struct store *st, const char *name, int64_t *v_r);
+int store_mark_set(struct store *st, const char *name, int64_t v);
+
+/* Calls cb for at most max messages with id > after_id, by id (strings
+ * borrowed for the call; cb must not call this function).  Returns 0,
+ * cb's non-zero value, or -1. */
+int store_messages_after(struct store *st, int64_t after_id, size_t max,
+    int (*cb)(void *ctx, int64_t id, const char *subject, const char *from,
+    int64_t received), void *ctx);
+/* Records that a message was a subscription command (result: what was
+ * done) and deletes its items, so no digest ever lists it.  0 or -1. */
+int store_mark_command(struct store *st, int64_t msg_id,
+    const char *result);
 
 #endif
