@@ -19,10 +19,34 @@
  * down: the rest stay queued, untouched, for the next run. */
 #define MAX_TEMP_IN_A_ROW 3
 
+/* "Name <addr>" or a bare "addr": the address, and the name or NULL.
+ * Caller frees both. */
+void
+outbox_split_from(const char *from, char **addr_r, char **name_r)
+{
+	const char *lt = strchr(from, '<'), *gt = lt ? strchr(lt, '>') : NULL;
+	size_t n;
+
+	*name_r = NULL;
+	if (!lt || !gt) {
+		*addr_r = str_squeeze(from, strlen(from));
+		return;
+	}
+	*addr_r = str_squeeze(lt + 1, (size_t)(gt - lt - 1));
+	while (*from == ' ' || *from == '"')
+		from++;
+	n = (size_t)(lt - from);
+	while (n && (from[n - 1] == ' ' || from[n - 1] == '"'))
+		n--;
+	if (n)
+		*name_r = xstrndup(from, n);
+}
+
 int
 outbox_sender(const struct config *cfg, int lenient, struct sender *s,
     char **err_r)
 {
+	char *addr, *name;
 	const struct digest_conf *dc = &cfg->digest;
 	const char *from = cfg->smtp.from, *at;
 
@@ -35,15 +59,24 @@ outbox_sender(const struct config *cfg, int lenient, struct sender *s,
 		}
 		from = "bulletin@localhost";
 	}
-	at = strrchr(from, '@');
-	s->from_addr = xstrdup(from);
-	s->from_hdr = xasprintf("%s <%s>", dc->name, from);
+	/* from may carry its own display name: "Branch Digest <a@b>" */
+	outbox_split_from(from, &addr, &name);
+	at = strrchr(addr, '@');
+	s->from_addr = addr;
+	s->from_hdr = xasprintf("%s <%s>", name ? name : dc->name, addr);
+	free(name);
 	s->domain = xstrdup(*dc->domain ? dc->domain : at ? at + 1 :
 	    "localhost");
-	s->list_id = *dc->list_id ? xstrdup(dc->list_id) :
-	    xasprintf("%s <bulletin.%s>", dc->name, s->domain);
+	/* a bare list id ("probation.example.org") gets the list's name */
+	if (!*dc->list_id)
+		s->list_id = xasprintf("%s <bulletin.%s>", dc->name,
+		    s->domain);
+	else if (!strchr(dc->list_id, '<'))
+		s->list_id = xasprintf("%s <%s>", dc->name, dc->list_id);
+	else
+		s->list_id = xstrdup(dc->list_id);
 	s->request = xstrdup(*dc->request_address ? dc->request_address :
-	    from);
+	    addr);
 	return 0;
 }
 
@@ -148,6 +181,7 @@ outbox_send(const struct config *cfg, struct store *st, int64_t now)
 	struct smtp *s = NULL;
 	struct store_out o;
 	char *pass = NULL, *ppath = NULL, *err = NULL, *reply = NULL;
+	char *env = NULL, *env_name = NULL;
 	size_t sent = 0, deferred = 0, failed = 0, in_a_row = 0;
 	int64_t after = 0;
 	enum smtp_status rc;
@@ -155,6 +189,9 @@ outbox_send(const struct config *cfg, struct store *st, int64_t now)
 	int ret = EX_SOFTWARE;
 
 	memset(&o, 0, sizeof(o));
+	/* the envelope takes the bare address of "Name <addr>" */
+	outbox_split_from(sc->from, &env, &env_name);
+	free(env_name);
 	for (;;) {
 		store_out_clear(&o);
 		r = store_outbox_next(st, now, after, &o);
@@ -210,7 +247,7 @@ outbox_send(const struct config *cfg, struct store *st, int64_t now)
 		}
 		free(reply);
 		reply = NULL;
-		rc = smtp_send(s, sc->from, o.rcpt, o.body, o.len, &reply);
+		rc = smtp_send(s, env, o.rcpt, o.body, o.len, &reply);
 		switch (rc) {
 		case SMTP_OK:
 			/* the window: accepted by the server, not yet marked
@@ -253,6 +290,7 @@ report:
 		printf("sent %zu, deferred %zu, failed %zu messages\n", sent,
 		    deferred, failed);
 out:
+	free(env);
 	store_out_clear(&o);
 	smtp_close(&s);
 	config_password_free(&pass);

@@ -57,4 +57,8 @@ int64_t outbox_backoff(unsigned attempts);
  */
 int outbox_send(const struct config *cfg, struct store *st, int64_t now);
 
+/* "Name <addr>" or "addr" (config's [smtp] from): *addr_r the address,
+ * *name_r the display name or NULL.  Caller frees both. */
+void outbox_split_from(const char *from, char **addr_r, char **name_r);
+
 #endif

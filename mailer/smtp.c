@@ -14,8 +14,8 @@
  * The server's replies reach us through the header callback (libcurl
  * passes every SMTP response line there); we keep the last one for the
  * caller, and the first 4xx/5xx one: after a refusal libcurl sends QUIT,
- * so the last reply is then "221 Bye".  CURLOPT_VERBOSE is never set: it would print the AUTH
- * exchange.
+ * so the last reply is then "221 Bye".  CURLOPT_VERBOSE is never set: it
+ * would print the AUTH exchange.
  */
 #include <arpa/inet.h>
 #include <stdlib.h>
@@ -129,6 +129,10 @@ header_cb(char *line, size_t size, size_t nmemb, void *data)
 
 	while (len && (line[len - 1] == '\n' || line[len - 1] == '\r'))
 		len--;
+	/* the answer to QUIT, here or on an old connection closed during
+	 * this transfer, says nothing about the message */
+	if (len >= 3 && !memcmp(line, "221", 3) && (len == 3 || line[3] == ' '))
+		return n;
 	if (s->reply_done) {
 		buf_reset(&s->reply);
 		s->reply_done = 0;

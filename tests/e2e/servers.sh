@@ -555,3 +555,225 @@ print("\n".join(ids))
 PY
 	} | sort
 }
+
+# --- SMTP sink (tests/e2e/smtp_sink.py, aiosmtpd) ------------------------
+#
+#   sink_require              skip (exit 77) without python3-aiosmtpd (for
+#                             /usr/bin/python3), openssl or sqlite3, or fail
+#                             when CI=true
+#   sink_init                 srv_init (scratch dir, test CA and certs) if not
+#                             done yet, and a cleanup trap for the sinks
+#   sink_start NAME [FLAG...] start sink NAME: SMTP (+STARTTLS) on
+#                             ${SINK_PORT[NAME]}, SMTPS on ${SINK_SMTPS[NAME]}
+#                             = port + 1, cert $SINK_CERT (default "server",
+#                             or "wronghost"); files in ${SINK_DIR[NAME]}
+#                             (mail/, sessions.log, control, sink.out); FLAGs
+#                             go to smtp_sink.py (--require-starttls,
+#                             --auth any|exact, --user U --password-file F,
+#                             --tempfail A,B --permfail A --drop-after N); a
+#                             second start of a stopped NAME reuses its ports
+#   sink_stop NAME            TERM (then KILL) the sink we started, by PID
+#   sink_control NAME LINE... replace the sink's control file (re-read by the
+#                             sink on every MAIL/RCPT/DATA), e.g.
+#                             sink_control main "tempfail = a@example.net"
+#   sink_count NAME           number of messages stored
+#   sink_sessions NAME        number of SMTP sessions (connections that
+#                             said EHLO; port probes do not count)
+#   sink_rcpts NAME           the envelope recipients of the stored messages,
+#                             one a line, sorted (repeats kept)
+#   sink_conf FILE NAME KEY=VALUE...  a bulletin config sending to sink NAME
+#                             ([smtp] keys; digest.KEY to [digest]; store=,
+#                             rules=; KEY= drops a key)
+#
+# Ports 14500-14599; every sink is stopped by its PID.
+
+SINK_PY=${SINK_PYTHON:-/usr/bin/python3}
+SINK_SCRIPT=${SINK_SCRIPT:-$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/smtp_sink.py}
+declare -A SINK_PORT SINK_SMTPS SINK_PID SINK_DIR SINK_ARGS
+
+sink_require() {
+	local missing=""
+	"$SINK_PY" -c 'import aiosmtpd' 2>/dev/null || missing="$missing python3-aiosmtpd"
+	command -v openssl >/dev/null 2>&1 || missing="$missing openssl"
+	command -v sqlite3 >/dev/null 2>&1 || missing="$missing sqlite3"
+	[ -z "$missing" ] && return 0
+	if [ "${CI:-}" = true ]; then
+		echo "not ok 1 - needed for the SMTP tests:$missing (apt-get install$missing)"
+		exit 1
+	fi
+	echo "# skip: needed for the SMTP tests:$missing (apt-get install$missing)"
+	exit 77
+}
+
+sink_cleanup() {
+	local name
+	for name in "${!SINK_PID[@]}"; do
+		[ -n "${SINK_PID[$name]}" ] && sink_stop "$name" >/dev/null 2>&1
+	done
+	return 0
+}
+
+sink_init() {
+	local prev
+	if [ -z "${SRV:-}" ] || [ ! -d "$SRV/ssl" ]; then
+		srv_init || return 1
+	fi
+	[ -n "${SINK_TRAP:-}" ] && return 0
+	SINK_TRAP=1
+	prev=$(trap -p EXIT)
+	if [ -n "$prev" ]; then
+		eval "set -- ${prev#trap -- }"
+		trap "sink_cleanup; $1" EXIT
+	else
+		trap sink_cleanup EXIT
+	fi
+}
+
+# $SRV_PORT := P, a free pair P, P+1 in 14500-14599
+sink_free_pair() {
+	local i p
+	for i in $(seq 0 98); do
+		p=$((14500 + ($$ + i * 2) % 99))
+		case "$SRV_USED_PORTS" in *" $p "* | *" $((p + 1)) "*) continue ;; esac
+		srv_port_open "$p" && continue
+		srv_port_open "$((p + 1))" && continue
+		SRV_USED_PORTS="$SRV_USED_PORTS$p $((p + 1)) "
+		SRV_PORT=$p
+		return 0
+	done
+	echo "servers.sh: no free port pair in 14500-14599" >&2
+	return 1
+}
+
+sink_start() {
+	local name=$1 try cert=${SINK_CERT:-server}
+	shift
+	sink_init || return 1
+	SINK_DIR[$name]=$SRV/sink-$name
+	mkdir -p "${SINK_DIR[$name]}"
+	if [ -n "${SINK_PORT[$name]:-}" ]; then	# a restart: the same ports
+		[ $# -gt 0 ] || eval "set -- ${SINK_ARGS[$name]}"
+		sink_start1 "$name" "$cert" "$@"
+		return
+	fi
+	SINK_ARGS[$name]=$(printf '%q ' "$@")
+	for try in 1 2 3; do
+		sink_free_pair || return 1
+		SINK_PORT[$name]=$SRV_PORT
+		SINK_SMTPS[$name]=$((SRV_PORT + 1))
+		sink_start1 "$name" "$cert" "$@" && return 0
+	done
+	return 1
+}
+
+sink_start1() {
+	local name=$1 cert=$2 d=${SINK_DIR[$1]} pid i
+	shift 2
+	"$SINK_PY" "$SINK_SCRIPT" --dir "$d" --port "${SINK_PORT[$name]}" \
+		--smtps-port "${SINK_SMTPS[$name]}" \
+		--cert "$SRV/ssl/$cert.pem" --key "$SRV/ssl/$cert.key" "$@" \
+		</dev/null >>"$d/sink.out" 2>&1 &
+	pid=$!
+	SINK_PID[$name]=$pid
+	for i in $(seq 100); do
+		if srv_port_open "${SINK_PORT[$name]}" && srv_port_open "${SINK_SMTPS[$name]}"; then
+			# ours, not someone else's: a sink that failed to bind exits
+			sleep 0.1
+			kill -0 "$pid" 2>/dev/null && return 0
+			break
+		fi
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.1
+	done
+	echo "servers.sh: smtp sink $name failed to start" >&2
+	tail -n 5 "$d/sink.out" >&2
+	sink_stop "$name"
+	return 1
+}
+
+sink_stop() {
+	local name=$1 pid=${SINK_PID[$1]:-} i
+	[ -n "$pid" ] || return 0
+	kill -TERM "$pid" 2>/dev/null
+	for i in $(seq 50); do
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.1
+	done
+	kill -KILL "$pid" 2>/dev/null
+	wait "$pid" 2>/dev/null
+	SINK_PID[$name]=""
+	return 0
+}
+
+sink_control() {
+	local name=$1
+	shift
+	printf '%s\n' "$@" >"${SINK_DIR[$name]}/control.tmp" &&
+		mv "${SINK_DIR[$name]}/control.tmp" "${SINK_DIR[$name]}/control"
+}
+
+sink_count() {
+	find "${SINK_DIR[$1]}/mail" -maxdepth 1 -name '*.eml' 2>/dev/null | wc -l
+}
+
+sink_sessions() {	# connections that said EHLO (port probes do not)
+	awk '$1 == "ehlo" { s[$2] } END { print length(s) }' \
+		"${SINK_DIR[$1]}/sessions.log" 2>/dev/null || echo 0
+}
+
+sink_rcpts() {
+	local f
+	for f in "${SINK_DIR[$1]}"/mail/*.eml; do
+		[ -e "$f" ] || continue
+		sed -n '2{s/^X-Envelope-To: //;s/\r$//;p;q}' "$f"
+	done | sort
+}
+
+# sink_conf FILE NAME KEY=VALUE...: a bulletin config sending to sink NAME.
+# Defaults: url smtp://127.0.0.1:PORT, tls starttls, ca_file the test CA,
+# user bulletin, password_file FILE.pass (mode 0600, $SRV_PW), from
+# "Branch Digest <digest@example.org>", timeout 10, rate 0; [digest]
+# list_id probation.example.org, request_address bulletin-request@example.org.
+sink_conf() {
+	local file=$1 name=$2 kv k v
+	shift 2
+	declare -A c=(
+		[url]=smtp://127.0.0.1:${SINK_PORT[$name]:-} [tls]=starttls
+		[ca_file]=$SRV_CA [user]=bulletin [password_file]=$file.pass
+		[from]="Branch Digest <digest@example.org>" [timeout]=10 [rate]=0
+		[digest.list_id]=probation.example.org
+		[digest.request_address]=bulletin-request@example.org
+	)
+	local store=${file%.conf}.db rules=filters
+	local order="url tls ca_file user password_file from timeout rate"
+	local dorder="digest.list_id digest.request_address"
+	for kv in "$@"; do
+		k=${kv%%=*}
+		v=${kv#*=}
+		case $k in
+		store) store=$v ;;
+		rules) rules=$v ;;
+		digest.*)
+			case " $dorder " in *" $k "*) ;; *) dorder="$dorder $k" ;; esac
+			c[$k]=$v
+			;;
+		*)
+			case " $order " in *" $k "*) ;; *) order="$order $k" ;; esac
+			c[$k]=$v
+			;;
+		esac
+	done
+	if [ ! -e "$file.pass" ]; then
+		(umask 077 && printf '%s\n' "$SRV_PW" >"$file.pass")
+	fi
+	{
+		printf '[store]\npath = %s\n[rules]\ndir = %s\n[smtp]\n' "$store" "$rules"
+		for k in $order; do
+			[ -n "${c[$k]}" ] && printf '%s = %s\n' "$k" "${c[$k]}"
+		done
+		printf '[digest]\n'
+		for k in $dorder; do
+			[ -n "${c[$k]}" ] && printf '%s = %s\n' "${k#digest.}" "${c[$k]}"
+		done
+	} >"$file"
+}

@@ -1,0 +1,228 @@
+#!/usr/bin/env bash
+# bench/send.sh [BUILD_DIR] - render and send N weekly digests: `bulletin
+# digest` (render, queue, send over one reused libcurl connection) against
+# other senders of the very same messages to the same sink.
+#
+# Setup (untimed): the sample inbox (tests/fixtures/inbox) ingested into a
+# store with N subscribers (all categories, weekly), an SMTP sink
+# (tests/e2e/smtp_sink.py, aiosmtpd, 127.0.0.1, ports 14500-14599, stopped
+# by PID at exit; see tests/e2e/servers.sh).  Each repetition, interleaved:
+#   render     bulletin digest --dry-run --out DIR    render only, no SMTP
+#   bulletin   bulletin digest --period WEEK          render + queue + send
+#   curl       one `curl --upload-file` process per message
+#   curl-K     one curl process, all messages chained with `next` in a -K
+#              file (libcurl reuses the connection: the tool's best case)
+#   smtplib    Python smtplib, one connection, sendmail() per message
+#              (TCP_NODELAY set)
+# curl, curl-K and smtplib send the N messages bulletin sent (as the sink
+# stored them), so every sender moves the same bytes.  Prints a
+# Markdown table of medians (also bench/out/send/results.md): seconds,
+# digests/s, SMTP sessions the sink saw, and whether it received exactly N.
+#
+# Environment: N=500 subscribers, REPS=3, TLS=0 (1: STARTTLS with the
+# test CA and AUTH PLAIN for every sender).  The aiosmtpd sink is the
+# ceiling for one-connection senders (a few hundred messages/s, see
+# /work/shared/bench/README.md); compare rows of one run only.
+set -u
+N=${N:-500}
+REPS=${REPS:-3}
+TLS=${TLS:-0}
+
+cd "$(dirname "$0")/.." || exit 1
+BUILD=$(cd "${1:-build}" 2>/dev/null && pwd) || { echo "send.sh: no build directory '${1:-build}'" >&2; exit 1; }
+BULLETIN=$BUILD/bulletin
+OUT=$PWD/bench/out/send
+rm -rf "$OUT"
+mkdir -p "$OUT"
+[ -x "$BULLETIN" ] || { echo "send.sh: $BULLETIN is missing (make)" >&2; exit 1; }
+command -v curl >/dev/null || { echo "send.sh: needs curl (apt-get install curl)" >&2; exit 1; }
+
+. tests/e2e/servers.sh
+PY=$SINK_PY
+if ! "$PY" -c 'import aiosmtpd' 2>/dev/null || ! command -v sqlite3 >/dev/null ||
+	! command -v openssl >/dev/null; then
+	echo "send.sh: needs python3-aiosmtpd, sqlite3, openssl (apt-get install python3-aiosmtpd sqlite3 openssl)" >&2
+	exit 1
+fi
+sink_init || exit 1
+if [ "$TLS" = 1 ]; then
+	sink_start bench --require-starttls --auth any || exit 1
+else
+	sink_start bench || exit 1
+fi
+SD=${SINK_DIR[bench]}
+PORT=${SINK_PORT[bench]}
+WEEK=$(date -u +%G-W%V)
+FROM=digest@example.org
+
+# --- store: sample inbox + N subscribers (untimed) -----------------------
+BASE=$OUT/base.db
+CONF=$OUT/bench.conf
+conf() {	# STORE
+	if [ "$TLS" = 1 ]; then
+		sink_conf "$CONF" bench store="$1" digest.templates=templates \
+			digest.name="Probation Bulletin" from=$FROM \
+			digest.list_id="Probation Bulletin <probation.example.org>" \
+			user=bench
+	else
+		sink_conf "$CONF" bench store="$1" digest.templates=templates \
+			digest.name="Probation Bulletin" from=$FROM \
+			digest.list_id="Probation Bulletin <probation.example.org>" \
+			tls=none ca_file= user= password_file=
+	fi
+}
+conf "$BASE"
+echo "send.sh: store with the sample inbox and $N subscribers (untimed) ..."
+"$BULLETIN" --config "$CONF" ingest tests/fixtures/inbox >/dev/null || exit 1
+for i in $(seq -w 1 "$N"); do
+	"$BULLETIN" --config "$CONF" subscriber add "reader$i@bench.example" \
+		--categories all >/dev/null || exit 1
+done
+
+now() { date +%s%N; }
+secs() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", (b - a) / 1e9 }'; }
+canary() { local t0 t1; t0=$(now); "$PY" -c 'sum(i*i for i in range(10**7))'; t1=$(now); secs "$t0" "$t1"; }
+received() { find "$SD/mail" -maxdepth 1 -name '*.eml' | wc -l; }
+sessions() { sink_sessions bench; }
+
+# the messages of one bulletin run, as the sink received them (the outbox
+# drops a body once sent), for the other senders: NNN.eml + list
+extract() {	# FIRST_SEQ DIR: sink files numbered above FIRST_SEQ
+	"$PY" - "$SD/mail" "$1" "$2" <<'PY'
+import os, sys
+src, first, d = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+os.makedirs(d, exist_ok=True)
+with open(os.path.join(d, "list"), "w") as lst:
+    for name in sorted(os.listdir(src)):
+        if not name.endswith(".eml") or int(name.split("-")[0]) <= first:
+            continue
+        raw = open(os.path.join(src, name), "rb").read()
+        env_from, env_to, body = raw.split(b"\r\n", 2)
+        f = os.path.join(d, name)
+        with open(f, "wb") as out:
+            out.write(body)
+        lst.write("%s %s\n" % (env_to.split(b": ", 1)[1].decode(), f))
+PY
+}
+last_seq() {	# the sink's highest file number so far
+	local n
+	n=$(find "$SD/mail" -maxdepth 1 -name '*.eml' -printf '%f\n' | sort |
+		tail -n 1 | sed 's/-.*//; s/^0*//')
+	echo "${n:-0}"
+}
+
+CURL_TLS=()
+[ "$TLS" = 1 ] && CURL_TLS=(--ssl-reqd --cacert "$SRV_CA" -u "bench:$SRV_PW")
+cat >"$OUT/smtplib_1conn.py" <<'PY'
+import os, smtplib, socket, ssl, sys
+port, listfile, sender = int(sys.argv[1]), sys.argv[2], sys.argv[3]
+s = smtplib.SMTP("127.0.0.1", port, timeout=120)
+s.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+s.ehlo("bench.example")
+if os.environ.get("TLS") == "1":
+    s.starttls(context=ssl.create_default_context(cafile=os.environ["CA"]))
+    s.ehlo("bench.example")
+    s.login("bench", os.environ["PW"])
+for line in open(listfile):
+    rcpt, f = line.split()
+    with open(f, "rb") as fh:
+        s.sendmail(sender, [rcpt], fh.read())
+s.quit()
+PY
+
+# run METHOD REP: one timed run; appends to raw.tsv
+run() {
+	local m=$1 rep=$2 d=$OUT/run-$2 r0 s0 t0 t1 rc n
+	r0=$(received)
+	s0=$(sessions)
+	t0=$(now)
+	case $m in
+	render)
+		rm -rf "$d/render"
+		"$BULLETIN" --config "$CONF" --store "$d/render.db" digest --period "$WEEK" \
+			--dry-run --out "$d/render" >"$OUT/$m.log" 2>&1
+		;;
+	bulletin)
+		"$BULLETIN" --config "$CONF" --store "$d/send.db" digest --period "$WEEK" \
+			>"$OUT/$m.log" 2>&1
+		;;
+	curl)
+		while read -r rcpt f; do
+			curl -sS --url "smtp://127.0.0.1:$PORT" "${CURL_TLS[@]}" \
+				--mail-from "$FROM" --mail-rcpt "$rcpt" --upload-file "$f" || exit 1
+		done <"$d/msgs/list" >"$OUT/$m.log" 2>&1
+		;;
+	curl-K)
+		curl -sS -K "$d/curl.cfg" >"$OUT/$m.log" 2>&1
+		;;
+	smtplib)
+		TLS=$TLS CA=$SRV_CA PW=$SRV_PW "$PY" "$OUT/smtplib_1conn.py" "$PORT" \
+			"$d/msgs/list" "$FROM" >"$OUT/$m.log" 2>&1
+		;;
+	esac
+	rc=$?
+	t1=$(now)
+	n=$(($(received) - r0))
+	[ "$m" = render ] && n=$(find "$d/render" -name '*.eml' | wc -l)
+	printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$m" "$rep" "$rc" "$(secs "$t0" "$t1")" \
+		"$n" "$(($(sessions) - s0))" >>"$OUT/raw.tsv"
+}
+
+C0=$(canary)
+printf 'method\trep\trc\twall_s\tmessages\tsessions\n' >"$OUT/raw.tsv"
+echo "send.sh: N=$N digests, TLS=$TLS, REPS=$REPS, sink 127.0.0.1:$PORT"
+for rep in $(seq "$REPS"); do
+	d=$OUT/run-$rep
+	mkdir -p "$d"
+	cp "$BASE" "$d/render.db"
+	cp "$BASE" "$d/send.db"
+	run render "$rep"
+	seq0=$(last_seq)
+	run bulletin "$rep"
+	extract "$seq0" "$d/msgs"
+	[ "$rep" = 1 ] && BYTES=$(cut -d' ' -f2 "$d/msgs/list" | xargs cat | wc -c)
+	{
+		first=1
+		while read -r rcpt f; do
+			[ $first = 1 ] || echo next
+			first=0
+			echo "url = \"smtp://127.0.0.1:$PORT\""
+			echo "mail-from = \"$FROM\""
+			echo "mail-rcpt = \"$rcpt\""
+			echo "upload-file = \"$f\""
+			if [ "$TLS" = 1 ]; then
+				echo "ssl-reqd"
+				echo "cacert = \"$SRV_CA\""
+				echo "user = \"bench:$SRV_PW\""
+			fi
+		done <"$d/msgs/list"
+	} >"$d/curl.cfg"
+	for m in smtplib curl-K curl; do run "$m" "$rep"; done
+	rm -rf "$d/msgs" "$d/render"
+done
+C1=$(canary)
+
+"$PY" - "$OUT/raw.tsv" "$N" "$TLS" "$C0" "$C1" "${BYTES:-0}" <<'PY' | tee "$OUT/results.md"
+import csv, statistics, sys
+raw, n, tls, c0, c1, nbytes = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4], sys.argv[5], int(sys.argv[6])
+rows = list(csv.DictReader(open(raw), delimiter="\t"))
+print("N=%d digests (~%.1f KiB each), %s; CPU canary %s s before, %s s after\n" % (
+    n, nbytes / max(n, 1) / 1024, "STARTTLS + AUTH" if tls == "1" else "plain SMTP", c0, c1))
+print("| method | median s | digests/s | sink sessions | exactly N | runs |")
+print("|---|---:|---:|---:|---|---:|")
+desc = {"render": "bulletin digest --dry-run (render only)",
+        "bulletin": "bulletin digest (render + queue + send, one connection)",
+        "curl": "curl, 1 process/message", "curl-K": "curl -K, 1 connection",
+        "smtplib": "Python smtplib, 1 connection"}
+for m in ("render", "bulletin", "curl", "curl-K", "smtplib"):
+    rs = [r for r in rows if r["method"] == m]
+    if not rs:
+        continue
+    ok = all(r["rc"] == "0" and int(r["messages"]) == n for r in rs)
+    s = statistics.median(float(r["wall_s"]) for r in rs)
+    sess = statistics.median(int(r["sessions"]) for r in rs)
+    print("| %s | %.2f | %.0f | %s | %s | %d |" % (
+        desc[m], s, n / s if s else 0, "-" if m == "render" else "%g" % sess,
+        "yes" if ok else "NO", len(rs)))
+PY
+sink_stop bench
