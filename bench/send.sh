@@ -22,7 +22,7 @@
 # Environment: N=500 subscribers, REPS=3, TLS=0 (1: STARTTLS with the
 # test CA and AUTH PLAIN for every sender).  The aiosmtpd sink is the
 # ceiling for one-connection senders (a few hundred messages/s, see
-# /work/shared/bench/README.md); compare rows of one run only.
+# the peer figures in bench/README.md); compare rows of one run only.
 set -u
 N=${N:-500}
 REPS=${REPS:-3}

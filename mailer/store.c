@@ -121,7 +121,8 @@ static const char *const migrations[] = {
 	"	sent INTEGER NOT NULL DEFAULT 0,"
 	"	UNIQUE(subscriber, kind, key)"
 	");"
-	"CREATE INDEX outbox_queue ON outbox(state, next_try);"
+	/* the send loop walks queued rows in id order */
+	"CREATE INDEX outbox_queue ON outbox(state, id);"
 	"CREATE TABLE commands ("
 	"	msg_id INTEGER PRIMARY KEY"
 	"		REFERENCES messages(id) ON DELETE CASCADE,"
