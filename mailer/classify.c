@@ -606,43 +606,6 @@ classify_matcher_free(struct matcher **mp)
 
 /* ---- scanning --------------------------------------------------------- */
 
-/* Strict UTF-8 check (no overlongs, surrogates or values past U+10FFFF):
- * Vectorscan's UTF-8 mode is undefined on anything else. */
-static int
-utf8_valid(const unsigned char *s, size_t n)
-{
-	size_t i = 0, len, k;
-	unsigned c;
-
-	while (i < n) {
-		c = s[i];
-		if (c < 0x80) {
-			i++;
-			continue;
-		}
-		if (c >= 0xc2 && c <= 0xdf)
-			len = 2;
-		else if (c >= 0xe0 && c <= 0xef)
-			len = 3;
-		else if (c >= 0xf0 && c <= 0xf4)
-			len = 4;
-		else
-			return 0;
-		if (n - i < len)
-			return 0;
-		for (k = 1; k < len; k++)
-			if ((s[i + k] & 0xc0) != 0x80)
-				return 0;
-		if ((c == 0xe0 && s[i + 1] < 0xa0) ||
-		    (c == 0xed && s[i + 1] > 0x9f) ||
-		    (c == 0xf0 && s[i + 1] < 0x90) ||
-		    (c == 0xf4 && s[i + 1] > 0x8f))
-			return 0;
-		i += len;
-	}
-	return 1;
-}
-
 /* Scans len bytes of s (all of it when len is SIZE_MAX). */
 static int
 scan_field(struct scan *sc, enum rule_field f, const char *s, size_t len)
@@ -661,7 +624,7 @@ scan_field(struct scan *sc, enum rule_field f, const char *s, size_t len)
 		log_err("%s too long to classify", field_names[f]);
 		return -1;
 	}
-	if (!utf8_valid((const unsigned char *)s, len)) {
+	if (!utf8_valid(s, len)) {
 		clean = utf8_clean(s, len);
 		s = clean;
 		len = strlen(s);

@@ -59,6 +59,10 @@ unsigned str_words(const char *s);
 /* Copy of at most the first max_words words of s, with "…" appended when
  * cut.  Caller frees. */
 char *str_first_words(const char *s, unsigned max_words);
+/* 1 when s[0..n) is strict UTF-8 (no overlongs, surrogates or values past
+ * U+10FFFF), else 0.  Vectorscan's UTF-8 mode is undefined on anything
+ * else. */
+int utf8_valid(const char *s, size_t n);
 /* Replaces invalid UTF-8 sequences with U+FFFD and drops C0 controls other
  * than \n and \t.  Returns a new string; caller frees. */
 char *utf8_clean(const char *s, size_t n);
