@@ -690,6 +690,9 @@ load_tpl(const struct config *cfg, const char *name, enum tpl_mode mode,
 	return ret;
 }
 
+/* Subscribers read per page. */
+#define SUB_PAGE 256
+
 int
 digest_run(const struct config *cfg, const struct ruleset *rs,
     struct store *st, const struct digest_opts *o, int64_t now)
@@ -699,6 +702,7 @@ digest_run(const struct config *cfg, const struct ruleset *rs,
 	struct run r;
 	char *err = NULL;
 	size_t n_subs = 0, i;
+	int64_t after = 0;
 	int found = 0, rc;
 	int ret = EX_SOFTWARE;
 
@@ -749,23 +753,31 @@ digest_run(const struct config *cfg, const struct ruleset *rs,
 	q.until = r.per.until;
 	if (store_items(st, &q, load_item, &r) != 0)
 		goto out;
-	if (store_sub_list(st, &subs, &n_subs) < 0)
-		goto out;
-	for (i = 0; i < n_subs; i++) {
-		if (!subs[i].confirmed)
-			continue;
-		if (o->to && strcasecmp(o->to, subs[i].address))
-			continue;
-		found = 1;
-		rc = one(&r, &subs[i]);
-		if (rc == -2) {
-			ret = EX_CONFIG;
+	/* a page of subscribers at a time: memory stays flat */
+	for (;;) {
+		if (store_sub_page(st, after, SUB_PAGE, &subs, &n_subs) < 0)
 			goto out;
+		if (n_subs == 0)
+			break;
+		after = subs[n_subs - 1].id;
+		for (i = 0; i < n_subs; i++) {
+			if (!subs[i].confirmed)
+				continue;
+			if (o->to && strcasecmp(o->to, subs[i].address))
+				continue;
+			found = 1;
+			rc = one(&r, &subs[i]);
+			if (rc == -2) {
+				ret = EX_CONFIG;
+				goto out;
+			}
+			if (rc < 0) {
+				ret = o->out_dir ? EX_CANTCREAT : EX_SOFTWARE;
+				goto out;
+			}
 		}
-		if (rc < 0) {
-			ret = o->out_dir ? EX_CANTCREAT : EX_SOFTWARE;
-			goto out;
-		}
+		store_sub_free(&subs, n_subs);
+		n_subs = 0;
 	}
 	if (o->to && !found) {
 		fprintf(stderr, "bulletin: no confirmed subscriber '%s'\n",

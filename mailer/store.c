@@ -174,6 +174,7 @@ enum stmt {
 	ST_SUB_GET,
 	ST_SUB_BY_TOKEN,
 	ST_SUB_LIST,
+	ST_SUB_PAGE,
 	ST_SUB_CATS,
 	ST_SUB_ADD,
 	ST_SUB_NAME,
@@ -252,6 +253,7 @@ static const char *const stmt_sql[ST_N] = {
 	[ST_SUB_GET] = SUB_COLUMNS " WHERE address = ?1",
 	[ST_SUB_BY_TOKEN] = SUB_COLUMNS " WHERE token = ?1",
 	[ST_SUB_LIST] = SUB_COLUMNS " ORDER BY address COLLATE NOCASE",
+	[ST_SUB_PAGE] = SUB_COLUMNS " WHERE id > ?1 ORDER BY id LIMIT ?2",
 	[ST_SUB_CATS] = "SELECT category, mode FROM subscriptions"
 		" WHERE subscriber = ?1 ORDER BY category",
 	[ST_SUB_ADD] = "INSERT INTO subscribers (address, name, confirmed,"
@@ -1066,10 +1068,11 @@ store_sub_by_token(struct store *st, const char *token,
 	return sub_get_by(st, ST_SUB_BY_TOKEN, token, s_r);
 }
 
-int
-store_sub_list(struct store *st, struct store_sub **v_r, size_t *n_r)
+/* The rows of q (list or page) with their categories. */
+static int
+sub_rows(struct store *st, sqlite3_stmt *q, struct store_sub **v_r,
+    size_t *n_r)
 {
-	sqlite3_stmt *q = st->stmt[ST_SUB_LIST];
 	struct store_sub *v = NULL;
 	size_t n = 0, cap = 0, i;
 	int ret = -1;
@@ -1096,6 +1099,23 @@ out:
 	*v_r = v;
 	*n_r = n;
 	return ret;
+}
+
+int
+store_sub_list(struct store *st, struct store_sub **v_r, size_t *n_r)
+{
+	return sub_rows(st, st->stmt[ST_SUB_LIST], v_r, n_r);
+}
+
+int
+store_sub_page(struct store *st, int64_t after_id, size_t max,
+    struct store_sub **v_r, size_t *n_r)
+{
+	sqlite3_stmt *q = st->stmt[ST_SUB_PAGE];
+
+	sqlite3_bind_int64(q, 1, after_id);
+	sqlite3_bind_int64(q, 2, (sqlite3_int64)max);
+	return sub_rows(st, q, v_r, n_r);
 }
 
 int

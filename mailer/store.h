@@ -178,6 +178,11 @@ int store_sub_by_token(struct store *st, const char *token,
 /* Every subscriber, by address, into *v_r (store_sub_free(v_r, *n_r)).
  * Returns 0 or -1. */
 int store_sub_list(struct store *st, struct store_sub **v_r, size_t *n_r);
+/* At most max subscribers with an id above after_id, in id order: a run
+ * over all of them in pages keeps memory flat however many there are.
+ * Returns 0 or -1; free with store_sub_free(). */
+int store_sub_page(struct store *st, int64_t after_id, size_t max,
+    struct store_sub **v_r, size_t *n_r);
 /* Adds a subscriber without categories.  Returns 0 with *id_r, 1 when
  * the address is already there, -1 on error. */
 int store_sub_add(struct store *st, const char *address, const char *name,
