@@ -299,16 +299,11 @@ parse_bool(const char *v, int *b_r)
 	return -1;
 }
 
-/* A mailbox name goes into IMAP commands: no control characters. */
+/* A mailbox name goes into IMAP commands: not empty, no controls. */
 static int
 folder_ok(const char *s)
 {
-	if (!*s)
-		return 0;
-	for (; *s; s++)
-		if ((unsigned char)*s < 0x20 || *s == 0x7f)
-			return 0;
-	return 1;
+	return *s && header_safe(s);
 }
 
 /* Turns the [imap] option strings into their parsed forms, reporting bad
