@@ -61,6 +61,24 @@ srv_require() {
 
 srv_port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
+# srv_await PID PORT1 PORT2 SETTLE: waits (up to 10 s) until both ports
+# answer, then SETTLE seconds more; 0 when PID is still alive then, so the
+# ports are ours and not someone else's (a server that failed to bind
+# exits), 1 when it died or never listened.
+srv_await() {
+	local pid=$1 i
+	for i in $(seq 100); do
+		if srv_port_open "$2" && srv_port_open "$3"; then
+			sleep "$4"
+			kill -0 "$pid" 2>/dev/null
+			return
+		fi
+		kill -0 "$pid" 2>/dev/null || return 1
+		sleep 0.1
+	done
+	return 1
+}
+
 srv_free_port() {
 	local i p
 	for i in $(seq 0 99); do
@@ -300,16 +318,7 @@ srv_start1() {
 		>>"$SRV/$name/log/dovecot.out" 2>&1 &
 	pid=$!
 	SRV_PID[$name]=$pid
-	for i in $(seq 100); do
-		if srv_port_open "${SRV_IMAP[$name]}" && srv_port_open "${SRV_IMAPS[$name]}"; then
-			# ours, not someone else's: a Dovecot that failed to bind exits
-			sleep 0.2
-			kill -0 "$pid" 2>/dev/null && return 0
-			break
-		fi
-		kill -0 "$pid" 2>/dev/null || break
-		sleep 0.1
-	done
+	srv_await "$pid" "${SRV_IMAP[$name]}" "${SRV_IMAPS[$name]}" 0.2 && return 0
 	echo "servers.sh: dovecot $name failed to start" >&2
 	tail -n 5 "$SRV/$name/log/dovecot.out" "$SRV/$name/log/dovecot.log" >&2 2>/dev/null
 	srv_stop "$name"
@@ -675,16 +684,7 @@ sink_start1() {
 		</dev/null >>"$d/sink.out" 2>&1 &
 	pid=$!
 	SINK_PID[$name]=$pid
-	for i in $(seq 100); do
-		if srv_port_open "${SINK_PORT[$name]}" && srv_port_open "${SINK_SMTPS[$name]}"; then
-			# ours, not someone else's: a sink that failed to bind exits
-			sleep 0.1
-			kill -0 "$pid" 2>/dev/null && return 0
-			break
-		fi
-		kill -0 "$pid" 2>/dev/null || break
-		sleep 0.1
-	done
+	srv_await "$pid" "${SINK_PORT[$name]}" "${SINK_SMTPS[$name]}" 0.1 && return 0
 	echo "servers.sh: smtp sink $name failed to start" >&2
 	tail -n 5 "$d/sink.out" >&2
 	sink_stop "$name"
