@@ -328,13 +328,6 @@ digest_order(const struct config *cfg, const struct ruleset *rs,
 
 /* --- the run --- */
 
-struct ditem {
-	int64_t id, msg_id, when;
-	char *title, *source, *url, *excerpt, *date;
-	char **labels;
-	size_t n_labels;
-};
-
 struct run {
 	const struct config *cfg;
 	const struct ruleset *rs;
@@ -344,7 +337,7 @@ struct run {
 	struct sender snd;
 	const char **order;
 	size_t n_order;
-	struct ditem *items;
+	struct item_copy *items;
 	size_t n_items, cap_items;
 	struct tpl *txt, *html;
 	int64_t now;
@@ -366,20 +359,12 @@ format_date(int64_t t, char *out, size_t size)
 	    tm.tm_year + 1900);
 }
 
-static int
-load_item(void *ctx, const struct store_item *it)
+void
+digest_item_copy(struct item_copy *d, const struct store_item *it,
+    unsigned excerpt_words)
 {
-	struct run *r = ctx;
-	struct ditem *d;
-	char date[48];
 	size_t i;
 
-	if (r->n_items >= DIGEST_MAX_ITEMS) {
-		log_err("more than %d items in the period", DIGEST_MAX_ITEMS);
-		return -1;
-	}
-	xgrow(&r->items, r->n_items, &r->cap_items, sizeof(*r->items));
-	d = &r->items[r->n_items++];
 	memset(d, 0, sizeof(*d));
 	d->id = it->id;
 	d->msg_id = it->msg_id;
@@ -387,33 +372,55 @@ load_item(void *ctx, const struct store_item *it)
 	d->title = xstrdup(it->title);
 	d->source = xstrdup(it->source);
 	d->url = it->url ? xstrdup(it->url) : NULL;
-	d->excerpt = str_first_words(it->text ? it->text : "", EXCERPT_WORDS);
-	format_date(d->when, date, sizeof(date));
-	d->date = xstrdup(date);
+	d->excerpt = str_first_words(it->text ? it->text : "", excerpt_words);
 	d->labels = xcalloc(it->n_labels + 1, sizeof(*d->labels));
 	for (i = 0; i < it->n_labels; i++)
 		d->labels[i] = xstrdup(it->labels[i]);
 	d->n_labels = it->n_labels;
+}
+
+void
+digest_item_clear(struct item_copy *d)
+{
+	size_t i;
+
+	free(d->title);
+	free(d->source);
+	free(d->url);
+	free(d->excerpt);
+	free(d->date);
+	for (i = 0; i < d->n_labels; i++)
+		free(d->labels[i]);
+	free(d->labels);
+	memset(d, 0, sizeof(*d));
+}
+
+static int
+load_item(void *ctx, const struct store_item *it)
+{
+	struct run *r = ctx;
+	struct item_copy *d;
+	char date[48];
+
+	if (r->n_items >= DIGEST_MAX_ITEMS) {
+		log_err("more than %d items in the period", DIGEST_MAX_ITEMS);
+		return -1;
+	}
+	xgrow(&r->items, r->n_items, &r->cap_items, sizeof(*r->items));
+	d = &r->items[r->n_items++];
+	digest_item_copy(d, it, EXCERPT_WORDS);
+	format_date(d->when, date, sizeof(date));
+	d->date = xstrdup(date);
 	return 0;
 }
 
 static void
 items_free(struct run *r)
 {
-	size_t i, j;
+	size_t i;
 
-	for (i = 0; i < r->n_items; i++) {
-		struct ditem *d = &r->items[i];
-
-		free(d->title);
-		free(d->source);
-		free(d->url);
-		free(d->excerpt);
-		free(d->date);
-		for (j = 0; j < d->n_labels; j++)
-			free(d->labels[j]);
-		free(d->labels);
-	}
+	for (i = 0; i < r->n_items; i++)
+		digest_item_clear(&r->items[i]);
 	free(r->items);
 }
 
@@ -459,7 +466,7 @@ write_file(const char *path, const char *data, size_t len)
 }
 
 static int
-instant_item(const struct store_sub *s, const struct ditem *it)
+instant_item(const struct store_sub *s, const struct item_copy *it)
 {
 	size_t i, j;
 
@@ -514,7 +521,7 @@ one(struct run *r, const struct store_sub *s)
 		}
 	}
 	for (i = 0; i < r->n_items; i++) {
-		const struct ditem *it = &r->items[i];
+		const struct item_copy *it = &r->items[i];
 
 		free(key);
 		key = xasprintf("msg:%lld", (long long)it->msg_id);
@@ -575,7 +582,7 @@ one(struct run *r, const struct store_sub *s)
 		tpl_data_set_url(sec, "stop_url", unsub_url);
 		for (j = 0; j < secs[i].n; j++) {
 			size_t k = secs[i].items[j];
-			const struct ditem *it = &r->items[map[k]];
+			const struct item_copy *it = &r->items[map[k]];
 			char *other = digest_other_labels(&di[k], r->order,
 			    r->n_order, wanted, n_wanted, cat);
 

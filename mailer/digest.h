@@ -34,6 +34,20 @@ int digest_parse_day(const char *s, struct digest_period *p_r);
 void digest_week_of(int64_t t, int complete, struct digest_period *p_r);
 void digest_day_of(int64_t t, int complete, struct digest_period *p_r);
 
+/* A stored item copied out of a store_items() callback, for digests and
+ * forwards alike; strings owned.  date is the caller's to format (NULL
+ * until then); digest_item_clear() frees it with the rest. */
+struct item_copy {
+	int64_t id, msg_id;
+	int64_t when;           /* the item's date, else its arrival */
+	char *title, *source, *url, *excerpt, *date;
+	char **labels;
+	size_t n_labels;
+};
+void digest_item_copy(struct item_copy *d, const struct store_item *it,
+    unsigned excerpt_words);
+void digest_item_clear(struct item_copy *d);
+
 /* One item as the grouping sees it; strings borrowed. */
 struct digest_item {
 	int64_t id;

@@ -19,13 +19,6 @@
 #define BATCH 100
 #define MAX_TAG 32
 
-struct fitem {
-	char *title, *source, *url, *excerpt;
-	int64_t when;
-	char **labels;
-	size_t n_labels;
-};
-
 struct fwd {
 	const struct config *cfg;
 	const struct ruleset *rs;
@@ -42,7 +35,7 @@ struct fwd {
 	char **subjects;
 	size_t n, cap;
 	/* one message */
-	struct fitem *items;
+	struct item_copy *items;
 	size_t n_items, cap_items;
 	char *raw;
 	size_t raw_len;
@@ -73,40 +66,19 @@ static int
 load_item(void *ctx, const struct store_item *it)
 {
 	struct fwd *f = ctx;
-	struct fitem *d;
-	size_t i;
 
 	xgrow(&f->items, f->n_items, &f->cap_items, sizeof(*f->items));
-	d = &f->items[f->n_items++];
-	memset(d, 0, sizeof(*d));
-	d->title = xstrdup(it->title);
-	d->source = xstrdup(it->source);
-	d->url = it->url ? xstrdup(it->url) : NULL;
-	d->excerpt = str_first_words(it->text ? it->text : "", 60);
-	d->when = it->date ? it->date : it->received;
-	d->labels = xcalloc(it->n_labels + 1, sizeof(*d->labels));
-	for (i = 0; i < it->n_labels; i++)
-		d->labels[i] = xstrdup(it->labels[i]);
-	d->n_labels = it->n_labels;
+	digest_item_copy(&f->items[f->n_items++], it, 60);
 	return 0;
 }
 
 static void
 items_clear(struct fwd *f)
 {
-	size_t i, j;
+	size_t i;
 
-	for (i = 0; i < f->n_items; i++) {
-		struct fitem *d = &f->items[i];
-
-		free(d->title);
-		free(d->source);
-		free(d->url);
-		free(d->excerpt);
-		for (j = 0; j < d->n_labels; j++)
-			free(d->labels[j]);
-		free(d->labels);
-	}
+	for (i = 0; i < f->n_items; i++)
+		digest_item_clear(&f->items[i]);
 	f->n_items = 0;
 	free(f->raw);
 	f->raw = NULL;
@@ -127,7 +99,7 @@ copy_raw(void *ctx, int64_t id, const char *raw, size_t len)
 }
 
 static int
-has_label(const struct fitem *it, const char *cat)
+has_label(const struct item_copy *it, const char *cat)
 {
 	size_t i;
 
@@ -170,7 +142,7 @@ static int
 one(struct fwd *f, const struct store_sub *s, int64_t id, const char *subj)
 {
 	const char *cat = NULL;
-	const struct fitem *first = NULL;
+	const struct item_copy *first = NULL;
 	struct tpl_data *d = NULL;
 	struct compose_head h;
 	struct buf note = BUF_INIT(0);
@@ -210,7 +182,7 @@ one(struct fwd *f, const struct store_sub *s, int64_t id, const char *subj)
 		goto out;
 	}
 	for (i = 0; i < f->n_items; i++) {
-		const struct fitem *it = &f->items[i];
+		const struct item_copy *it = &f->items[i];
 
 		for (k = 0; k < it->n_labels; k++)
 			if (sub_instant(s, it->labels[k]))
