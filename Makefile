@@ -10,16 +10,17 @@ B         := build
 # Debian packages: to build and run, and in addition to test.
 DEB_BUILD := gcc make pkg-config libc6-dev libgmime-3.0-dev libxml2-dev \
 	libvectorscan-dev libpcre2-dev libsqlite3-dev libgnutls28-dev \
-	libetpan-dev libcurl4-gnutls-dev
+	libetpan-dev libcurl4-gnutls-dev libjansson-dev
 DEB_TEST  := $(DEB_BUILD) libcmocka-dev sqlite3 python3 dovecot-imapd openssl \
-	python3-aiosmtpd
+	python3-aiosmtpd clang libclang-rt-14-dev groff-base
 
-PKGS      := gmime-3.0 libxml-2.0 libhs libpcre2-8 sqlite3 gnutls libetpan libcurl
+PKGS      := gmime-3.0 libxml-2.0 libhs libpcre2-8 sqlite3 gnutls libetpan libcurl \
+	jansson
 WARN      := -Wall -Wextra -Wshadow -Wcast-qual -Wformat=2 -Wstrict-prototypes \
 	-Wmissing-prototypes -Wwrite-strings -Wvla -Werror
 CFLAGS    ?= -O2 -g
 ALL_CFLAGS = -std=c11 -D_GNU_SOURCE -DBULLETIN_VERSION='"$(VERSION)"' \
-	-DBULLETIN_SHAREDIR='"$(PREFIX)/share/bulletin"' \
+	-DBULLETIN_SHAREDIR='"$(PREFIX)/share/bulletin"' -I$(B) \
 	$(WARN) $(CFLAGS) $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 LIBS       = $(filter-out -specs=%,$(shell pkg-config --libs $(PKGS) 2>/dev/null))
 SAN       := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
@@ -62,6 +63,14 @@ $(B)/libbulletin.a: $(OBJS)
 	rm -f $@ && ar rcs $@ $^
 $(B)/san/libbulletin.a: $(SAN_OBJS)
 	rm -f $@ && ar rcs $@ $^
+# The starter configuration `bulletin init` writes, compiled in from the
+# example that is also installed; paths follow PREFIX.
+$(B)/conf_example.h: docs/bulletin.conf.example Makefile | $(B)
+	@echo "  GEN $@"; { echo '#define CONF_EXAMPLE \'; \
+	sed -e 's|/usr/local/share/bulletin|$(PREFIX)/share/bulletin|g' \
+	    -e 's/\\/\\\\/g' -e 's/"/\\"/g' -e 's/^/"/' -e 's/$$/\\n" \\/' $<; \
+	echo '""'; } >$@
+$(B)/main.o: $(B)/conf_example.h
 $(B)/bulletin: $(B)/main.o $(B)/libbulletin.a
 	@echo "  CC $@"; $(CC) $(ALL_CFLAGS) -o $@ $^ $(LIBS)
 $(B):
@@ -88,7 +97,7 @@ demo: deps
 	echo "its HTML part, for a browser: $$D/digests/member@example.org.html"
 
 check: test-deps
-	$(MAKE) all $(UNITS) $(SAN_UNITS)
+	$(MAKE) all $(UNITS) $(SAN_UNITS) $(FUZZ_BINS)
 	sh tests/run.sh $(B)
 
 unit: $(UNITS) $(SAN_UNITS)
@@ -104,12 +113,48 @@ $(B)/gmime-baseline: bench/gmime_baseline.c | $(B)
 check-style:
 	@! grep -nE '\b(sprintf|strcpy|strcat|atoi|atol|strtok|gets)\s*\(' mailer/*.c mailer/*.h
 
+# Everything under $(DESTDIR)$(PREFIX); the units' ExecStart and the
+# example's paths follow PREFIX.  systemd reads units from
+# /usr/local/lib/systemd/system too.
+SHARE      = $(DESTDIR)$(PREFIX)/share/bulletin
+MANDIR    ?= $(PREFIX)/share/man
+UNITDIR   ?= $(PREFIX)/lib/systemd/system
 install: all
-	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/bulletin/filters
+	install -d $(DESTDIR)$(PREFIX)/bin $(SHARE)/filters $(SHARE)/templates \
+		$(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5 \
+		$(DESTDIR)$(UNITDIR)
 	install -m 755 $(B)/bulletin $(DESTDIR)$(PREFIX)/bin/bulletin
-	install -m 644 filters/*.rules filters/*.inc filters/README.md $(DESTDIR)$(PREFIX)/share/bulletin/filters/
-	install -d $(DESTDIR)$(PREFIX)/share/bulletin/templates
-	install -m 644 templates/*.txt templates/*.html $(DESTDIR)$(PREFIX)/share/bulletin/templates/
+	install -m 644 filters/*.rules filters/*.inc filters/README.md $(SHARE)/filters/
+	install -m 644 templates/*.txt templates/*.html $(SHARE)/templates/
+	sed 's|/usr/local/share/bulletin|$(PREFIX)/share/bulletin|g' \
+		docs/bulletin.conf.example >$(SHARE)/bulletin.conf.example
+	for m in docs/bulletin.1 docs/bulletin.conf.5 docs/bulletin-rules.5; do \
+		s=$${m##*.}; sed 's|/usr/local|$(PREFIX)|g' $$m \
+			>$(DESTDIR)$(MANDIR)/man$$s/$${m#docs/} || exit 1; done
+	for u in systemd/*.service systemd/*.timer; do \
+		sed 's|/usr/local/bin/bulletin|$(PREFIX)/bin/bulletin|' $$u \
+			>$(DESTDIR)$(UNITDIR)/$${u#systemd/} || exit 1; done
 
 clean:
 	rm -rf $(B)
+
+include tests/fuzz/fuzz.mk
+
+# The fault campaign against a real Dovecot and SMTP sink, in full (50
+# kills of run and 50 of digest/send, 3000 messages, 1000 subscribers;
+# FAULTS_KILLS, FAULTS_MSGS, FAULTS_SUBS, FAULTS_SEED change it), then
+# the hostile-message measurements against the default [limits].  `make
+# check` runs a short campaign (tests/e2e/faults.sh).
+.PHONY: faults valgrind
+faults: test-deps
+	$(call install_missing,time)
+	$(MAKE) all
+	BULLETIN=$(CURDIR)/$(B)/bulletin bash tests/faults/campaign.sh
+	sh tests/faults/limits.sh $(B)/bulletin
+
+# The unit tests (plain build) and the end-to-end tests with bulletin
+# under Valgrind (tests/valgrind.sh; library noise in tests/valgrind.supp).
+valgrind: test-deps
+	$(call install_missing,valgrind)
+	$(MAKE) all $(UNITS) $(FUZZ_BINS)
+	sh tests/valgrind.sh $(B)

@@ -35,7 +35,10 @@ struct opt {
 #define OFF(f) offsetof(struct config, f)
 static const struct opt opts[] = {
 	{ "store", "path", OPT_STR, OFF(store_path), 0, 0 },
+	{ "store", "keep_days", OPT_UINT, OFF(keep_days), 0, 36500 },
+	{ "store", "lock_wait", OPT_UINT, OFF(lock_wait), 0, 3600 },
 	{ "rules", "dir", OPT_STR, OFF(rules_dir), 0, 0 },
+	{ "rules", "shipped", OPT_STR, OFF(rules_shipped), 0, 0 },
 	{ "limits", "max_message_size", OPT_SIZE, OFF(lim.max_message_size),
 	  1024, 1L << 30 },
 	{ "limits", "max_parts", OPT_UINT, OFF(lim.max_parts), 1, 100000 },
@@ -44,6 +47,8 @@ static const struct opt opts[] = {
 	{ "limits", "max_item_text", OPT_SIZE, OFF(lim.max_item_text), 256,
 	  64L << 20 },
 	{ "limits", "max_html", OPT_SIZE, OFF(lim.max_html), 1024, 1L << 30 },
+	{ "limits", "max_header", OPT_SIZE, OFF(lim.max_header), 1024,
+	  64L << 20 },
 	{ "imap", "host", OPT_STR, OFF(imap.host), 0, 0 },
 	{ "imap", "port", OPT_UINT, OFF(imap.port), 1, 65535 },
 	{ "imap", "tls", OPT_STR, OFF(imap.tls_s), 0, 0 },
@@ -73,6 +78,7 @@ static const struct opt opts[] = {
 	{ "digest", "unsubscribe_url", OPT_STR, OFF(digest.unsubscribe_url),
 	  0, 0 },
 	{ "digest", "templates", OPT_STR, OFF(digest.templates), 0, 0 },
+	{ "digest", "shipped_templates", OPT_STR, OFF(digest.shipped), 0, 0 },
 	{ "digest", "order", OPT_STR, OFF(digest.order_s), 0, 0 },
 	{ "digest", "empty", OPT_STR, OFF(digest.empty_s), 0, 0 },
 	{ "digest", "forwarded", OPT_STR, OFF(digest.forwarded_s), 0, 0 },
@@ -118,7 +124,7 @@ static void
 problem(struct buf *errs, const char *file, unsigned line, const char *fmt,
     ...)
 {
-	char *msg;
+	char *msg, *c;
 	va_list ap;
 	int n;
 
@@ -127,6 +133,11 @@ problem(struct buf *errs, const char *file, unsigned line, const char *fmt,
 	va_end(ap);
 	if (n < 0)
 		return;
+	/* a quoted value may hold "\n" (GKeyFile unescapes it): one
+	 * problem stays one line */
+	for (c = msg; *c; c++)
+		if ((unsigned char)*c < 0x20 || *c == 0x7f)
+			*c = '?';
 	buf_printf(errs, "%s:%u: %s\n", file, line, msg);
 	free(msg);
 }
@@ -152,7 +163,10 @@ set_defaults(struct config *cfg)
 	cfg->store_path = home && *home ?
 	    xasprintf("%s/bulletin.db", home) :
 	    xstrdup("/var/lib/bulletin/bulletin.db");
+	cfg->keep_days = 400;
+	cfg->lock_wait = 30;
 	cfg->rules_dir = xstrdup(BULLETIN_SHAREDIR "/filters");
+	cfg->rules_shipped = xstrdup(BULLETIN_SHAREDIR "/filters");
 	cfg->lim = limits_default;
 	cfg->imap.host = xstrdup("");
 	cfg->imap.ca_file = xstrdup("");
@@ -175,6 +189,7 @@ set_defaults(struct config *cfg)
 	cfg->digest.request_address = xstrdup("");
 	cfg->digest.unsubscribe_url = xstrdup("");
 	cfg->digest.templates = xstrdup(BULLETIN_SHAREDIR "/templates");
+	cfg->digest.shipped = xstrdup(BULLETIN_SHAREDIR "/templates");
 	cfg->digest.order_s = xstrdup("");
 	cfg->digest.empty_s = xstrdup("skip");
 	cfg->digest.forwarded_s = xstrdup("mark");
@@ -299,6 +314,18 @@ parse_bool(const char *v, int *b_r)
 	return -1;
 }
 
+/* GKeyFile knows only whole-line comments, so "port = 993  # imaps"
+ * would be a bad number and "from = a@b.org # ours" a bad address taken
+ * silently.  Free text (the list's name) may hold " #". */
+static int
+trailing_comment(const struct opt *o, const char *v)
+{
+	if (!strcmp(o->section, "digest") && (!strcmp(o->key, "name") ||
+	    !strcmp(o->key, "list_id")))
+		return 0;
+	return strstr(v, " #") || strstr(v, "\t#");
+}
+
 /* A mailbox name goes into IMAP commands: not empty, no controls. */
 static int
 folder_ok(const char *s)
@@ -397,6 +424,9 @@ config_load(const char *path, struct config *cfg, char **err_r)
 		goto out;
 	}
 	cfg->path = xstrdup(path);
+	cfg->dir = strrchr(path, '/') ? xstrndup(path,
+	    (size_t)(strrchr(path, '/') - path + (path[0] == '/' &&
+	    strrchr(path, '/') == path))) : xstrdup(".");
 	kf = g_key_file_new();
 	if (!g_key_file_load_from_data(kf, text, len, G_KEY_FILE_NONE, &gerr)) {
 		buf_printf(&errs, "%s:0: %s\n", path, gerr->message);
@@ -422,6 +452,10 @@ config_load(const char *path, struct config *cfg, char **err_r)
 				problem(&errs, path, line,
 				    "unknown key '%s' in section '%s'",
 				    keys[j], groups[i]);
+			} else if (v && trailing_comment(o, v)) {
+				problem(&errs, path, line, "a comment goes on "
+				    "a line of its own: '#' after a value is "
+				    "part of the value");
 			} else if (o->type == OPT_STR) {
 				free(*(char **)dst);
 				*(char **)dst = xstrdup(v ? v : "");
@@ -498,6 +532,7 @@ send_config_free(struct config *cfg)
 	free(dc->request_address);
 	free(dc->unsubscribe_url);
 	free(dc->templates);
+	free(dc->shipped);
 	for (i = 0; i < dc->n_order; i++)
 		free(dc->order[i]);
 	free(dc->order);
@@ -511,8 +546,10 @@ void
 config_free(struct config *cfg)
 {
 	free(cfg->path);
+	free(cfg->dir);
 	free(cfg->store_path);
 	free(cfg->rules_dir);
+	free(cfg->rules_shipped);
 	imap_config_free(&cfg->imap);
 	send_config_free(cfg);
 	memset(cfg, 0, sizeof(*cfg));
@@ -540,16 +577,24 @@ config_host_is_loopback(const char *host)
 	return 0;
 }
 
-char *
-config_password_path(const struct imap_config *ic)
+static char *
+password_path(const struct config *cfg, const char *file, const char *name)
 {
 	const char *dir = getenv("CREDENTIALS_DIRECTORY");
 
-	if (ic->password_file && *ic->password_file)
-		return xstrdup(ic->password_file);
+	if (file && *file)
+		return xstrdup(file);
 	if (dir && *dir)
-		return xasprintf("%s/imap.pass", dir);
+		return xasprintf("%s/%s", dir, name);
+	if (cfg->dir)
+		return xasprintf("%s/%s", cfg->dir, name);
 	return NULL;
+}
+
+char *
+config_password_path(const struct config *cfg)
+{
+	return password_path(cfg, cfg->imap.password_file, "imap.pass");
 }
 
 void
@@ -563,15 +608,9 @@ config_password_free(char **pass)
 }
 
 char *
-config_smtp_password_path(const struct smtp_conf *sc)
+config_smtp_password_path(const struct config *cfg)
 {
-	const char *dir = getenv("CREDENTIALS_DIRECTORY");
-
-	if (sc->password_file && *sc->password_file)
-		return xstrdup(sc->password_file);
-	if (dir && *dir)
-		return xasprintf("%s/smtp.pass", dir);
-	return NULL;
+	return password_path(cfg, cfg->smtp.password_file, "smtp.pass");
 }
 
 /* The host of an smtp:// or smtps:// URL, for the loopback test; caller
@@ -596,7 +635,8 @@ url_host(const char *url)
 
 /* [smtp]'s share of config_check(). */
 static void
-smtp_check(const struct config *cfg, const char *file, struct buf *errs)
+check_smtp_section(const struct config *cfg, const char *file,
+    struct buf *errs)
 {
 	const struct smtp_conf *sc = &cfg->smtp;
 	char *pass = NULL, *err = NULL, *ppath = NULL, *host = NULL;
@@ -618,7 +658,7 @@ smtp_check(const struct config *cfg, const char *file, struct buf *errs)
 		problem(errs, file, sc->line_ca_file, "cannot read ca_file "
 		    "'%s': %s", sc->ca_file, strerror(errno));
 	if (*sc->user) {
-		ppath = config_smtp_password_path(sc);
+		ppath = config_smtp_password_path(cfg);
 		if (!ppath) {
 			problem(errs, file, sc->line_section, "[smtp] user "
 			    "needs a password_file (or "
@@ -718,7 +758,7 @@ config_check(const struct config *cfg, char **report_r)
 	char *pass = NULL, *err = NULL, *ppath = NULL;
 
 	*report_r = NULL;
-	smtp_check(cfg, file, &errs);
+	check_smtp_section(cfg, file, &errs);
 	if (!ic->enabled)
 		goto out;
 	if (!*ic->host)
@@ -736,7 +776,7 @@ config_check(const struct config *cfg, char **report_r)
 	if (*ic->ca_file && access(ic->ca_file, R_OK) < 0)
 		problem(&errs, file, ic->line_ca_file, "cannot read ca_file "
 		    "'%s': %s", ic->ca_file, strerror(errno));
-	ppath = config_password_path(ic);
+	ppath = config_password_path(cfg);
 	if (!ppath) {
 		problem(&errs, file, ic->line_section, "[imap] needs a "
 		    "password_file (or $CREDENTIALS_DIRECTORY/imap.pass)");

@@ -22,7 +22,8 @@ struct imap_config {
 	enum imap_tls tls;
 	char *ca_file;          /* extra trust anchors (PEM), "" for none */
 	char *user;
-	char *password_file;    /* "" for $CREDENTIALS_DIRECTORY/imap.pass */
+	char *password_file;    /* "" for $CREDENTIALS_DIRECTORY/imap.pass,
+	                         * else imap.pass beside the config file */
 	char **folders;         /* n_folders names, at least "INBOX" */
 	size_t n_folders, n_folders_cap;
 	enum imap_after after;
@@ -45,7 +46,8 @@ struct smtp_conf {
 	int tls;                /* enum smtp_tls (smtp.h) */
 	char *ca_file;
 	char *user;
-	char *password_file;    /* "" for $CREDENTIALS_DIRECTORY/smtp.pass */
+	char *password_file;    /* "" for $CREDENTIALS_DIRECTORY/smtp.pass,
+	                         * else smtp.pass beside the config file */
 	char *from;             /* envelope sender and From: address */
 	unsigned timeout;       /* seconds */
 	unsigned rate;          /* messages per second, 0 = no limit */
@@ -63,6 +65,8 @@ struct digest_conf {
 	char *request_address;  /* where (un)subscribe mail goes; "" = from */
 	char *unsubscribe_url;  /* optional https one-click URL prefix */
 	char *templates;        /* directory of digest.txt, digest.html, ... */
+	char *shipped;          /* the shipped ones, for names templates lacks;
+	                         * "" for none */
 	char **order;           /* n_order category ids, or none: rules order */
 	size_t n_order, n_order_cap;
 	int send_empty;         /* empty = send */
@@ -75,8 +79,15 @@ struct digest_conf {
 
 struct config {
 	char *path;           /* the file read, or NULL for built-in defaults */
+	char *dir;            /* path's directory, or NULL */
 	char *store_path;     /* [store] path */
-	char *rules_dir;      /* [rules] dir */
+	unsigned keep_days;   /* [store] keep_days: prune older mail; 0 keeps
+	                       * everything (retention.h) */
+	unsigned lock_wait;   /* [store] lock_wait: seconds a run waits for
+	                       * another to finish */
+	char *rules_dir;      /* [rules] dir: local rule files */
+	char *rules_shipped;  /* [rules] shipped: files dir lacks come from
+	                       * here; "" for none */
 	struct limits lim;    /* [limits] */
 	struct imap_config imap;   /* [imap] */
 	struct smtp_conf smtp;     /* [smtp] */
@@ -111,13 +122,14 @@ int config_check(const struct config *cfg, char **report_r);
 int config_host_is_loopback(const char *host);
 
 /* Where the IMAP password is read from: password_file, else
- * $CREDENTIALS_DIRECTORY/imap.pass.  Returns a string the caller frees,
- * or NULL when neither is set. */
-char *config_password_path(const struct imap_config *ic);
+ * $CREDENTIALS_DIRECTORY/imap.pass (systemd's LoadCredential=), else
+ * imap.pass in the config file's directory, so a hand-run command finds
+ * the file the unit loads.  Returns a string the caller frees, or NULL
+ * when none applies (built-in defaults). */
+char *config_password_path(const struct config *cfg);
 
-/* As config_password_path, for [smtp]: $CREDENTIALS_DIRECTORY/smtp.pass
- * when password_file is empty. */
-char *config_smtp_password_path(const struct smtp_conf *sc);
+/* As config_password_path, for [smtp] and smtp.pass. */
+char *config_smtp_password_path(const struct config *cfg);
 
 /* Longest password file accepted, in bytes. */
 #define CONFIG_PASSWORD_MAX 1024

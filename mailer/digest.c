@@ -340,6 +340,7 @@ struct run {
 	struct item_copy *items;
 	size_t n_items, cap_items;
 	struct tpl *txt, *html;
+	struct outbox_run *ob;  /* queues and sends meanwhile (not dry_run) */
 	int64_t now;
 	size_t n_subs, n_queued, n_written, n_empty, n_already;
 };
@@ -500,7 +501,7 @@ one(struct run *r, const struct store_sub *s)
 	char *unsub = NULL, *unsub_url = NULL, *tmp = NULL, *key = NULL;
 	char *base = NULL, *path = NULL;
 	size_t n_wanted = 0, n = 0, n_secs = 0, total = 0, len, i, j;
-	int in_txn = 0, rc, ret = -1;
+	int in_read = 0, rc, ret = -1;
 
 	for (i = 0; i < s->n_cats; i++)
 		if (!strcmp(s->cats[i].mode, want_mode))
@@ -520,6 +521,11 @@ one(struct run *r, const struct store_sub *s)
 			goto out;
 		}
 	}
+	/* one read transaction for the look-ups: one lock, not one per
+	 * item (the sending thread writes meanwhile; WAL lets it) */
+	if (store_begin_read(r->st) < 0)
+		goto out;
+	in_read = 1;
 	for (i = 0; i < r->n_items; i++) {
 		const struct item_copy *it = &r->items[i];
 
@@ -541,6 +547,9 @@ one(struct run *r, const struct store_sub *s)
 		fwd[n] = rc;
 		map[n++] = i;
 	}
+	if (store_commit(r->st) < 0)
+		goto out;
+	in_read = 0;
 	n_secs = digest_group(di, n, r->order, r->n_order, wanted, n_wanted,
 	    &secs);
 	for (i = 0; i < n_secs; i++)
@@ -644,22 +653,21 @@ one(struct run *r, const struct store_sub *s)
 	}
 	if (!r->o->dry_run) {
 		/* the outbox row is the record that this digest is owed:
-		 * a second run finds it and queues nothing */
-		if (store_begin(r->st) < 0)
+		 * a second run finds it and queues nothing.  The sending
+		 * thread writes it (fsynced, before it sends the message)
+		 * while we render the next ones. */
+		rc = outbox_run_queue(r->ob, s->id, "digest", r->per.key, 0,
+		    s->address, msg, len, r->now);
+		msg = NULL;
+		if (rc < 0)
 			goto out;
-		in_txn = 1;
-		if (store_outbox_add(r->st, s->id, "digest", r->per.key, 0,
-		    s->address, msg, len, r->now) < 0 ||
-		    store_commit(r->st) < 0)
-			goto out;
-		in_txn = 0;
 		r->n_queued++;
 		if (!r->o->out_dir)
 			printf("%s: %zu items queued\n", s->address, total);
 	}
 	ret = 0;
 out:
-	if (in_txn)
+	if (in_read)
 		store_rollback(r->st);
 	free(path);
 	free(base);
@@ -731,9 +739,11 @@ digest_run(const struct config *cfg, const struct ruleset *rs,
 		ret = EX_USAGE;
 		goto out;
 	}
-	if (o->day && digest_parse_day(o->day, &r.per) < 0) {
+	if (o->day && !strcmp(o->day, "last")) {
+		digest_day_of(now, 1, &r.per);   /* what the daily timer runs */
+	} else if (o->day && digest_parse_day(o->day, &r.per) < 0) {
 		fprintf(stderr, "bulletin: bad --day '%s' (want "
-		    "YYYY-MM-DD)\n", o->day);
+		    "YYYY-MM-DD or last)\n", o->day);
 		ret = EX_USAGE;
 		goto out;
 	}
@@ -759,6 +769,8 @@ digest_run(const struct config *cfg, const struct ruleset *rs,
 	q.since = r.per.since;
 	q.until = r.per.until;
 	if (store_items(st, &q, load_item, &r) != 0)
+		goto out;
+	if (!o->dry_run && outbox_run_start(cfg, st, now, &r.ob) < 0)
 		goto out;
 	/* a page of subscribers at a time: memory stays flat */
 	for (;;) {
@@ -799,6 +811,11 @@ digest_run(const struct config *cfg, const struct ruleset *rs,
 	    r.n_already);
 	ret = EX_OK;
 out:
+	/* what was handed over is queued in any case; sent unless we
+	 * failed (then it waits for the next send, as before) */
+	rc = outbox_run_finish(&r.ob, ret != EX_OK);
+	if (ret == EX_OK)
+		ret = rc;
 	store_sub_free(&subs, n_subs);
 	items_free(&r);
 	free(r.order);

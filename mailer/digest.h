@@ -90,7 +90,8 @@ size_t digest_order(const struct config *cfg, const struct ruleset *rs,
 
 struct digest_opts {
 	const char *period;     /* "2026-W47", or NULL */
-	const char *day;        /* "2026-11-20", or NULL */
+	const char *day;        /* "2026-11-20", "last" (the last complete
+	                         * day), or NULL */
 	int dry_run;            /* write files, queue nothing */
 	const char *out_dir;    /* write .eml and .html here, or NULL */
 	const char *to;         /* only this subscriber, or NULL */

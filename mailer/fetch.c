@@ -124,8 +124,8 @@ on_message(void *data, uint32_t uid, const char *raw, size_t len,
 	return fc->store_failed ? -1 : 0;
 }
 
-static int
-status_exit(enum imap_status s)
+int
+fetch_exit_code(enum imap_status s)
 {
 	switch (s) {
 	case IMAP_OK:
@@ -277,7 +277,8 @@ fetch_folder(struct run *run, const char *folder, int *store_err_r)
 	    &last_uid);
 	if (r < 0)
 		goto store_fail;
-	if (r == 0 && old_uv != uidvalidity) {
+	/* uidvalidity 0: the row only holds a failed run's result */
+	if (r == 0 && old_uv && old_uv != uidvalidity) {
 		/* UIDs now name other messages: start again from 1; what is
 		 * stored is recognised by its hash */
 		log_warn("%s: '%s': uidvalidity changed from %u to %u; "
@@ -407,7 +408,7 @@ fetch_run(const struct config *cfg, struct ruleset *rs, struct store *st)
 	memset(&run, 0, sizeof(run));
 	if (fetch_precheck(cfg) != EX_OK)
 		goto out;
-	ppath = config_password_path(ic);
+	ppath = config_password_path(cfg);
 	if (!ppath || config_password_read(ppath, &pass, &err) < 0) {
 		log_err("%s", err ? err : "no password file");
 		goto out;
@@ -427,7 +428,11 @@ fetch_run(const struct config *cfg, struct ruleset *rs, struct store *st)
 	config_password_free(&pass);
 	if (s != IMAP_OK) {
 		log_err("%s: %s", run.where, err);
-		ret = status_exit(s);
+		/* every folder's last fetch failed with it (`status`) */
+		for (i = 0; i < ic->n_folders; i++)
+			store_folder_result(st, run.account, ic->folders[i],
+			    run.now, err);
+		ret = fetch_exit_code(s);
 		goto out;
 	}
 	ret = EX_OK;
@@ -443,7 +448,7 @@ fetch_run(const struct config *cfg, struct ruleset *rs, struct store *st)
 			continue;
 		}
 		if (s != IMAP_OK) {
-			ret = status_exit(s);
+			ret = fetch_exit_code(s);
 			break;
 		}
 	}
@@ -591,19 +596,5 @@ fetch_precheck(const struct config *cfg)
 		free(report);
 		return EX_CONFIG;
 	}
-	return EX_OK;
-}
-
-int
-fetch_check_config(const struct config *cfg)
-{
-	char *report = NULL;
-
-	if (config_check(cfg, &report) < 0) {
-		fputs(report, stderr);
-		free(report);
-		return EX_CONFIG;
-	}
-	puts("ok");
 	return EX_OK;
 }

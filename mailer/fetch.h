@@ -22,6 +22,7 @@
 #include <stdio.h>
 
 #include "config.h"
+#include "imap.h"
 #include "rules.h"
 #include "store.h"
 
@@ -55,8 +56,8 @@ int fetch_process(const struct config *cfg, struct ruleset *rs,
  * stderr. */
 int fetch_precheck(const struct config *cfg);
 
-/* Runs config_check(): prints "ok" on stdout and returns EX_OK, or the
- * problems on stderr and EX_CONFIG. */
-int fetch_check_config(const struct config *cfg);
+/* The exit code for an IMAP outcome: 77 the login refused, 76 TLS,
+ * certificate or protocol, 69 the server unreachable or refusing. */
+int fetch_exit_code(enum imap_status s);
 
 #endif

@@ -1,5 +1,7 @@
 /* json.c - see json.h */
 #include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "json.h"
 #include "util.h"
@@ -8,11 +10,16 @@ void
 json_str(FILE *f, const char *s)
 {
 	const char *run;
+	char *clean = NULL;
 
 	if (!s) {
 		fputs("null", f);
 		return;
 	}
+	/* JSON is UTF-8: a stray byte (a Latin-1 file name, a name typed in
+	 * another charset) becomes U+FFFD rather than an unreadable file */
+	if (!utf8_valid(s, strlen(s)))
+		s = clean = utf8_clean(s, strlen(s));
 	putc('"', f);
 	for (;;) {
 		/* copy runs that need no escape in one write */
@@ -34,6 +41,7 @@ json_str(FILE *f, const char *s)
 		s++;
 	}
 	putc('"', f);
+	free(clean);
 }
 
 static void

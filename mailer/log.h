@@ -19,6 +19,14 @@ void log_msg(enum log_level lvl, const char *fmt, ...)
 void log_errno(enum log_level lvl, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
+/*
+ * The last error logged (else the last warning) since log_problem_clear(),
+ * whatever the level printed: what `status` records as a run's message.
+ * "" when none; borrowed until the next log call.
+ */
+const char *log_problem(void);
+void log_problem_clear(void);
+
 #define log_err(...)   log_msg(LOG_ERR, __VA_ARGS__)
 #define log_warn(...)  log_msg(LOG_WARN, __VA_ARGS__)
 #define log_info(...)  log_msg(LOG_INFO, __VA_ARGS__)

@@ -10,31 +10,42 @@
  *   bulletin [--config FILE] digest [--period W | --day D] [--dry-run]
  *            [--out DIR] [--to ADDRESS]
  *   bulletin [--config FILE] send | run
+ *   bulletin [--config FILE] status [--json] | prune [--dry-run]
+ *   bulletin [--config FILE] export --mbox|--json [FILE|-] | import FILE
  *   bulletin check-rules
  */
+#include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sysexits.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "check.h"
 #include "classify.h"
+#include "conf_example.h"   /* generated: CONF_EXAMPLE */
 #include "config.h"
 #include "digest.h"
+#include "export.h"
 #include "fetch.h"
 #include "forward.h"
 #include "ingest.h"
 #include "json.h"
+#include "lock.h"
 #include "log.h"
 #include "message.h"
 #include "outbox.h"
 #include "pipeline.h"
 #include "process.h"
+#include "retention.h"
 #include "rules.h"
 #include "source.h"
 #include "split.h"
+#include "status.h"
 #include "store.h"
 #include "subscribers.h"
 
@@ -52,6 +63,9 @@ struct opts {
 	const char *label;
 	struct sub_opts sub;
 	struct digest_opts dig;
+	int mbox;               /* export --mbox */
+	int connect;            /* check-config --connect */
+	long wait;              /* --wait SECONDS, or -1 for [store] lock_wait */
 };
 
 static void
@@ -61,6 +75,8 @@ usage(FILE *f)
 "usage: bulletin [options] COMMAND [ARGS]\n"
 "\n"
 "commands:\n"
+"  init                    write a starter configuration (never over an\n"
+"                          existing one) and create the store it names\n"
 "  classify [--json] [--explain] PATH...  parse, split and classify mail in\n"
 "                          .eml files, Maildirs or mboxes; needs no store\n"
 "  ingest PATH...          the same, into the store\n"
@@ -69,7 +85,9 @@ usage(FILE *f)
 "  fetch                   pull new mail from the [imap] folders, process\n"
 "                          and store it\n"
 "  process                 run every stored message through the rules again\n"
-"  check-config            check the configuration and password files\n"
+"  check-config [--connect]  check the configuration, password files,\n"
+"                          rules, templates and store; --connect also logs\n"
+"                          in to IMAP and SMTP\n"
 "  check-rules             load the rule files and report errors\n"
 "  subscriber add ADDRESS [--name N] [--categories LIST|all]\n"
 "             [--mode weekly|daily] [--instant LIST]\n"
@@ -77,7 +95,7 @@ usage(FILE *f)
 "  subscriber set ADDRESS [same options]   change one\n"
 "  subscriber remove ADDRESS               remove one\n"
 "  subscriber list [--json]                list them (--json shows tokens)\n"
-"  digest [--period YYYY-Www | --day YYYY-MM-DD] [--dry-run] [--out DIR]\n"
+"  digest [--period YYYY-Www | --day YYYY-MM-DD|last] [--dry-run] [--out DIR]\n"
 "         [--to ADDRESS]  build the digests due (default: last complete\n"
 "                          ISO week), queue and send them; --dry-run only\n"
 "                          writes DIR/ADDRESS.eml and .html\n"
@@ -86,7 +104,14 @@ usage(FILE *f)
 "                          messages (for mail that came by ingest)\n"
 "  forward                 queue instant forwards of new stored messages\n"
 "  run                     fetch, then subscription commands by mail,\n"
-"                          instant forwards, and send\n"
+"                          instant forwards, send, and prune\n"
+"  status [--json]         last runs and fetches, store size, this week's\n"
+"                          items, outbox, subscribers; exits 69 when the\n"
+"                          last run failed, 75 when it only deferred mail\n"
+"  prune [--dry-run]       remove mail older than [store] keep_days that\n"
+"                          no digest or queued message still needs\n"
+"  export --mbox|--json [FILE|-]  write the store out (default stdout)\n"
+"  import FILE|-           read an export back in (an mbox is ingested)\n"
 "\n"
 "options:\n"
 "  -c, --config FILE       configuration (default $BULLETIN_CONFIG, else\n"
@@ -95,6 +120,8 @@ usage(FILE *f)
 "  -r, --rules DIR         rule files (overrides [rules] dir)\n"
 "      --json              JSON Lines output\n"
 "      --explain           show which rules fired for each item\n"
+"      --wait SECONDS      wait this long for another run holding the\n"
+"                          store (default [store] lock_wait), then exit 0\n"
 "  -v, --verbose           debug messages\n"
 "  -q, --quiet             errors only\n"
 "  -h, --help              this text\n"
@@ -128,10 +155,20 @@ load_rules(const struct opts *o, const struct config *cfg,
     struct ruleset **rs_r)
 {
 	const char *dir = o->rules ? o->rules : cfg->rules_dir;
+	const char *shipped = cfg->rules_shipped;
 	char *err = NULL;
+	struct stat sb;
+	int r;
 
-	if (rules_load(dir, rs_r, &err) < 0) {
-		fputs(err ? err : "cannot load rules\n", stderr);
+	/* the local directory over the shipped one, when both are there
+	 * and differ; --rules names exactly what to load */
+	if (!o->rules && *shipped && strcmp(shipped, dir) != 0 &&
+	    stat(shipped, &sb) == 0 && S_ISDIR(sb.st_mode))
+		r = rules_load_layered(shipped, dir, rs_r, &err);
+	else
+		r = rules_load(dir, rs_r, &err);
+	if (r < 0) {
+		fprintf(stderr, "%s\n", err ? err : "cannot load rules");
 		log_err("refusing to run with a broken rule set in '%s'", dir);
 		free(err);
 		return -1;
@@ -274,6 +311,7 @@ print_message_text(FILE *f, const char *name, const struct processed *p,
 	if (explain && *explain)
 		fprintf(f, "  explain:\n%s", explain);
 	fputc('\n', f);
+	free(from);
 }
 
 /*
@@ -506,6 +544,17 @@ cmd_ingest(const struct opts *o, const struct config *cfg, char **paths,
 	set_rules_cache(o, cfg, rs);
 	if (!(pl = pipeline_new(rs, &cfg->lim, 0, 0)))
 		goto out;
+	/*
+	 * The batches commit without waiting for the disk (an fsync per
+	 * batch stalled the whole pipeline) and store_sync makes them all
+	 * durable at the end.  A batch is one transaction: kill -9 loses
+	 * nothing committed, a power cut at most the batches since the
+	 * last checkpoint, whole, and the next run ingests them again.
+	 */
+	if (store_set_durable(g.st, 0) < 0)
+		goto out;
+	/* failing that, checkpoints stay in the commits: slower, no worse */
+	store_checkpointer_start(g.st);
 	g.cfg = cfg;
 	g.rs = rs;
 	g.now = (int64_t)time(NULL);
@@ -518,6 +567,8 @@ cmd_ingest(const struct opts *o, const struct config *cfg, char **paths,
 			goto out;
 		g.in_txn = 0;
 	}
+	if (store_set_durable(g.st, 1) < 0 || store_sync(g.st) < 0)
+		goto out;
 	printf("ingested %zu new, %zu duplicate, %zu failed messages; "
 	    "%zu items", g.t.msgs, g.t.dups, g.t.failed + (size_t)failed,
 	    g.t.items);
@@ -726,11 +777,114 @@ cmd_run(const struct opts *o, const struct config *cfg)
 	r = outbox_send(cfg, st, (int64_t)time(NULL));
 	if (ret == EX_OK)
 		ret = r;
+	r = retention_prune(cfg, st, (int64_t)time(NULL), 0, NULL);
+	if (ret == EX_OK)
+		ret = r;
 	store_close(&st);
 	rules_free(&rs);
 	if (fflush(stdout) != 0 && ret == EX_OK)
 		ret = EX_IOERR;
 	return ret;
+}
+
+/* check-config: the rules as every run loads them, then the rest */
+static int
+cmd_check_config(const struct opts *o, const struct config *cfg)
+{
+	struct ruleset *rs = NULL;
+	int ret, r;
+
+	r = load_rules(o, cfg, &rs) < 0 ? EX_CONFIG : EX_OK;
+	rules_free(&rs);
+	ret = check_run(cfg, o->store ? o->store : cfg->store_path,
+	    o->connect);
+	if (r != EX_OK)
+		ret = r;
+	if (ret == EX_OK)
+		puts("ok");
+	return ret;
+}
+
+static int
+cmd_prune(const struct opts *o, const struct config *cfg)
+{
+	struct store *st = NULL;
+	int ret;
+
+	if (open_store(o, cfg, &st) < 0)
+		return EX_CANTCREAT;
+	ret = retention_prune(cfg, st, (int64_t)time(NULL), o->dig.dry_run,
+	    stdout);
+	store_close(&st);
+	if (fflush(stdout) != 0 && ret == EX_OK)
+		ret = EX_IOERR;
+	return ret;
+}
+
+/* export --mbox|--json [FILE|-] */
+static int
+cmd_export(const struct opts *o, const struct config *cfg, char **args,
+    int nargs)
+{
+	struct store *st = NULL;
+	int ret;
+
+	if (o->mbox == o->json || nargs > 1) {
+		fprintf(stderr, "bulletin: export needs --mbox or --json, and "
+		    "at most a FILE\n");
+		return EX_USAGE;
+	}
+	if (open_store(o, cfg, &st) < 0)
+		return EX_CANTCREAT;
+	ret = export_run(st, o->mbox ? EXPORT_MBOX : EXPORT_JSON,
+	    nargs ? args[0] : NULL);
+	store_close(&st);
+	return ret;
+}
+
+/* import FILE: an mbox goes the ingest path, a JSON export is restored */
+static int
+cmd_import(const struct opts *o, const struct config *cfg, char **args,
+    int nargs)
+{
+	enum export_format fmt;
+	struct store *st = NULL;
+	int ret;
+
+	if (nargs != 1) {
+		fprintf(stderr, "bulletin: import needs one FILE\n");
+		return EX_USAGE;
+	}
+	ret = export_detect(args[0], &fmt);
+	if (ret != EX_OK)
+		return ret;
+	if (fmt == EXPORT_MBOX)
+		return cmd_ingest(o, cfg, args, 1);
+	if (open_store(o, cfg, &st) < 0)
+		return EX_CANTCREAT;
+	/* a line holds a message in base64 with its items' text */
+	ret = export_import_json(st, args[0],
+	    cfg->lim.max_message_size / 3 * 4 * 2 + (16u << 20));
+	store_close(&st);
+	if (fflush(stdout) != 0 && ret == EX_OK)
+		ret = EX_IOERR;
+	return ret;
+}
+
+/* The commands `status` reports on (status.h), or NULL. */
+static const char *
+recorded_run(const char *cmd, const struct opts *o)
+{
+	static const char *const v[] = { "fetch", "run", "digest", "send",
+	    "prune" };
+	size_t i;
+
+	if (o->dig.dry_run)
+		return NULL;
+	for (i = 0; i < ARRAY_SIZE(v); i++)
+		if (!strcmp(cmd, v[i]))
+			return v[i];
+	return NULL;
 }
 
 static int
@@ -753,12 +907,125 @@ cmd_check_rules(const struct opts *o, const struct config *cfg)
 	return EX_OK;
 }
 
+/* mkdir -p for the directories above path, mode for the new ones. */
+static int
+make_parents(const char *path, mode_t mode)
+{
+	char *dir = xstrdup(path), *p;
+	int ret = 0;
+
+	for (p = dir + 1; (p = strchr(p, '/')); p++) {
+		*p = '\0';
+		if (mkdir(dir, mode) < 0 && errno != EEXIST) {
+			log_errno(LOG_ERR, "cannot create '%s'", dir);
+			ret = -1;
+			break;
+		}
+		*p = '/';
+	}
+	free(dir);
+	return ret;
+}
+
+/* Writes the starter configuration to path, which must not exist. */
+static int
+write_starter(const char *path, const char *store)
+{
+	static const char text[] = CONF_EXAMPLE;
+	static const char dflt[] = "/var/lib/bulletin/bulletin.db";
+	const char *at = strstr(text, dflt);
+	FILE *f;
+	int fd, ok;
+
+	if (make_parents(path, 0755) < 0)
+		return -1;
+	/* no secrets in it (passwords live in their own files): 0644 lets
+	 * a service's dynamic user read it */
+	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+	if (fd < 0 || fchmod(fd, 0644) < 0 || !(f = fdopen(fd, "w"))) {
+		log_errno(LOG_ERR, "cannot create '%s'", path);
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	if (store && at)
+		ok = fprintf(f, "%.*s%s%s", (int)(at - text), text, store,
+		    at + sizeof(dflt) - 1) > 0;
+	else
+		ok = fputs(text, f) >= 0;
+	if (fclose(f) != 0 || !ok) {
+		log_errno(LOG_ERR, "cannot write '%s'", path);
+		unlink(path);
+		return -1;
+	}
+	printf("wrote a starter configuration to %s\n", path);
+	return 0;
+}
+
+/*
+ * init: the starter configuration (never over an existing one), then the
+ * store it names, created with its directory and schema.
+ */
+static int
+cmd_init(const struct opts *o)
+{
+	const char *env = getenv("BULLETIN_CONFIG");
+	const char *path = o->config ? o->config :
+	    env && *env ? env : CONFIG_DEFAULT_PATH;
+	struct config cfg;
+	struct store *st = NULL;
+	char *err = NULL;
+	int ret = EX_CANTCREAT;
+
+	if (access(path, F_OK) == 0)
+		printf("%s exists; left as it is\n", path);
+	else if (write_starter(path, o->store) < 0)
+		return EX_CANTCREAT;
+	if (config_load(path, &cfg, &err) < 0) {
+		fputs(err, stderr);
+		free(err);
+		config_free(&cfg);
+		return EX_CONFIG;
+	}
+	if (make_parents(o->store ? o->store : cfg.store_path, 0750) == 0 &&
+	    open_store(o, &cfg, &st) == 0) {
+		printf("store ready: %s\n", o->store ? o->store :
+		    cfg.store_path);
+		printf("next: edit %s, put the IMAP and SMTP passwords in "
+		    "files of mode 0600, and run 'bulletin check-config "
+		    "--connect'\n", path);
+		ret = EX_OK;
+	}
+	store_close(&st);
+	config_free(&cfg);
+	return ret;
+}
+
+/* Commands that change the store run one at a time (lock.h); reading
+ * ones (items, subscriber list, classify) need no lock: SQLite's WAL
+ * gives them a consistent snapshot beside a writer. */
+static int
+writes_store(const char *cmd, char **args, int nargs)
+{
+	static const char *const writers[] = { "ingest", "fetch", "process",
+	    "digest", "send", "commands", "forward", "run", "prune",
+	    "import" };
+	size_t i;
+
+	if (!strcmp(cmd, "subscriber"))
+		return nargs > 0 && strcmp(args[0], "list") != 0;
+	for (i = 0; i < ARRAY_SIZE(writers); i++)
+		if (!strcmp(cmd, writers[i]))
+			return 1;
+	return 0;
+}
+
 int
 main(int argc, char **argv)
 {
 	enum { O_STORE = 256, O_JSON, O_EXPLAIN, O_SINCE, O_UNTIL, O_LABEL,
-		O_NAME, O_CATEGORIES, O_MODE, O_INSTANT, O_PERIOD, O_DAY,
-		O_DRY_RUN, O_OUT, O_TO };
+		O_NAME, O_CATEGORIES, O_MODE, O_INSTANT, O_PERIOD, O_DAY, O_WAIT, O_CONNECT,
+		O_DRY_RUN, O_OUT, O_TO, O_MBOX };
 	static const struct option longopts[] = {
 		{ "config", required_argument, NULL, 'c' },
 		{ "store", required_argument, NULL, O_STORE },
@@ -777,6 +1044,9 @@ main(int argc, char **argv)
 		{ "dry-run", no_argument, NULL, O_DRY_RUN },
 		{ "out", required_argument, NULL, O_OUT },
 		{ "to", required_argument, NULL, O_TO },
+		{ "mbox", no_argument, NULL, O_MBOX },
+		{ "wait", required_argument, NULL, O_WAIT },
+		{ "connect", no_argument, NULL, O_CONNECT },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
@@ -785,12 +1055,19 @@ main(int argc, char **argv)
 	};
 	struct opts o;
 	struct config cfg;
+	struct lock *lk = NULL;
 	enum log_level lvl = LOG_INFO;
+	struct status_rec *rec = NULL;
+	const char *run_cmd;
 	const char *cmd;
 	char *err = NULL;
 	int c, ret;
 
+	/* the store holds subscribers' addresses and tokens: not for
+	 * others to read, whatever the caller's umask */
+	umask(umask(027) | 027);
 	memset(&o, 0, sizeof(o));
+	o.wait = -1;
 	while ((c = getopt_long(argc, argv, "c:r:vqhV", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'c': o.config = optarg; break;
@@ -808,6 +1085,15 @@ main(int argc, char **argv)
 		case O_DRY_RUN: o.dig.dry_run = 1; break;
 		case O_OUT: o.dig.out_dir = optarg; break;
 		case O_TO: o.dig.to = optarg; break;
+		case O_MBOX: o.mbox = 1; break;
+		case O_CONNECT: o.connect = 1; break;
+		case O_WAIT:
+			if (parse_long(optarg, 0, 86400, &o.wait) < 0) {
+				fprintf(stderr, "bulletin: bad --wait '%s' "
+				    "(want seconds, 0-86400)\n", optarg);
+				return EX_USAGE;
+			}
+			break;
 		case 'v': lvl = LOG_DEBUG; break;
 		case 'q': lvl = LOG_ERR; break;
 		case 'h': usage(stdout); return EX_OK;
@@ -834,13 +1120,32 @@ main(int argc, char **argv)
 		return EX_USAGE;
 	}
 	cmd = argv[optind++];
+	if (!strcmp(cmd, "init"))   /* before the file it writes is read */
+		return optind == argc ? cmd_init(&o) : EX_USAGE;
 	if (config_load(o.config, &cfg, &err) < 0) {
 		fputs(err, stderr);
 		free(err);
 		config_free(&cfg);
 		return EX_CONFIG;
 	}
+	if (writes_store(cmd, argv + optind, argc - optind)) {
+		const char *sp = o.store ? o.store : cfg.store_path;
+
+		c = lock_store(sp, o.wait >= 0 ? (unsigned)o.wait :
+		    cfg.lock_wait, &lk);
+		if (c != 0) {
+			if (c > 0)
+				log_warn("another run holds '%s.lock'; exiting",
+				    sp);
+			config_free(&cfg);
+			return c > 0 ? EX_OK : EX_CANTCREAT;
+		}
+	}
 	message_init();
+	/* a row in the store's runs table for `status` */
+	if ((run_cmd = recorded_run(cmd, &o)))
+		rec = status_run_begin(o.store ? o.store : cfg.store_path,
+		    run_cmd, (int64_t)time(NULL));
 	if (!strcmp(cmd, "classify") || !strcmp(cmd, "ingest")) {
 		if (optind >= argc) {
 			fprintf(stderr, "bulletin: %s needs a PATH "
@@ -863,7 +1168,7 @@ main(int argc, char **argv)
 	} else if (!strcmp(cmd, "process") && optind == argc) {
 		ret = cmd_store_job(&o, &cfg, fetch_process);
 	} else if (!strcmp(cmd, "check-config") && optind == argc) {
-		ret = fetch_check_config(&cfg);
+		ret = cmd_check_config(&o, &cfg);
 	} else if (!strcmp(cmd, "subscriber")) {
 		o.sub.json = o.json;
 		ret = cmd_subscriber(&o, &cfg, argv + optind, argc - optind);
@@ -877,6 +1182,15 @@ main(int argc, char **argv)
 		ret = cmd_pass(&o, &cfg, forward_run);
 	} else if (!strcmp(cmd, "run") && optind == argc) {
 		ret = cmd_run(&o, &cfg);
+	} else if (!strcmp(cmd, "status") && optind == argc) {
+		ret = status_run(o.store ? o.store : cfg.store_path, o.json,
+		    (int64_t)time(NULL));
+	} else if (!strcmp(cmd, "prune") && optind == argc) {
+		ret = cmd_prune(&o, &cfg);
+	} else if (!strcmp(cmd, "export")) {
+		ret = cmd_export(&o, &cfg, argv + optind, argc - optind);
+	} else if (!strcmp(cmd, "import")) {
+		ret = cmd_import(&o, &cfg, argv + optind, argc - optind);
 	} else if (!strcmp(cmd, "check-rules") && optind == argc) {
 		ret = cmd_check_rules(&o, &cfg);
 	} else {
@@ -885,7 +1199,9 @@ main(int argc, char **argv)
 		usage(stderr);
 		ret = EX_USAGE;
 	}
+	status_run_end(&rec, ret, (int64_t)time(NULL));
 	message_shutdown();
+	lock_free(&lk);
 	config_free(&cfg);
 	return ret;
 }

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "log.h"
 #include "rules.h"
@@ -23,6 +24,7 @@ struct loader {
 	char *stack[RULES_MAX_DEPTH + 1];   /* real paths being read */
 	size_t depth;
 	long cur;                           /* current category, or -1 */
+	const char *local;                  /* overriding directory, or NULL */
 };
 
 /* Where in a line the parser stands, for messages. */
@@ -436,7 +438,17 @@ parse_include(struct cursor *c)
 		free(name);
 		return;
 	}
-	path = relative_to(c->file, name);
+	path = NULL;
+	/* a local file of that name overrides a shipped one here too */
+	if (c->l->local && !strchr(name, '/')) {
+		path = xasprintf("%s/%s", c->l->local, name);
+		if (access(path, F_OK) < 0) {
+			free(path);
+			path = NULL;
+		}
+	}
+	if (!path)
+		path = relative_to(c->file, name);
 	load_file(c->l, path, c->file, c->line);
 	free(path);
 	free(name);
@@ -585,51 +597,97 @@ cmp_str(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-/* Loads every *.rules file in dir, in name order; each starts with no
- * current category. */
-static void
-load_dir(struct loader *l, const char *dir)
+/* Adds the *.rules names in dir to names[*n]; -1 when dir cannot be
+ * opened (reported). */
+static int
+list_dir(struct loader *l, const char *dir, char ***names, size_t *n,
+    size_t *cap)
 {
-	char **names = NULL, *path;
-	size_t n = 0, cap = 0, len, i, dlen = strlen(dir);
 	struct dirent *de;
+	size_t len;
 	DIR *d;
 
-	/* "filters/" names its files "filters/x.rules", not "filters//". */
-	while (dlen > 1 && dir[dlen - 1] == '/')
-		dlen--;
 	d = opendir(dir);
 	if (!d) {
 		rules_error(l->err, dir, 0, "cannot open directory: %s",
 		    strerror(errno));
-		return;
+		return -1;
 	}
 	while ((de = readdir(d))) {
 		len = strlen(de->d_name);
 		if (de->d_name[0] == '.' || len <= 6 ||
 		    strcmp(de->d_name + len - 6, ".rules") != 0)
 			continue;
-		if (n >= RULES_MAX_FILES)
+		if (*n >= RULES_MAX_FILES)
 			break;
-		xgrow(&names, n, &cap, sizeof(*names));
-		names[n++] = xstrdup(de->d_name);
+		xgrow(names, *n, cap, sizeof(**names));
+		(*names)[(*n)++] = xstrdup(de->d_name);
 	}
 	closedir(d);
+	return 0;
+}
+
+/* dir without trailing slashes + "/" + name: "filters/" names its files
+ * "filters/x.rules", not "filters//x.rules".  Caller frees. */
+static char *
+dir_file(const char *dir, const char *name)
+{
+	size_t dlen = strlen(dir);
+
+	while (dlen > 1 && dir[dlen - 1] == '/')
+		dlen--;
+	return xasprintf("%.*s/%s", (int)dlen, dir, name);
+}
+
+/*
+ * Loads every *.rules file in dir, in name order; each starts with no
+ * current category.  With l->local set, the files of both directories
+ * are read, and one in l->local replaces dir's file of the same name.
+ */
+static void
+load_dir(struct loader *l, const char *dir)
+{
+	char **names = NULL, *path;
+	size_t n = 0, cap = 0, i;
+
+	if (list_dir(l, dir, &names, &n, &cap) < 0 ||
+	    (l->local && list_dir(l, l->local, &names, &n, &cap) < 0))
+		goto out;
 	if (n == 0)
 		rules_error(l->err, dir, 0, "no .rules files");
 	qsort(names, n, sizeof(*names), cmp_str);
 	for (i = 0; i < n; i++) {
-		path = xasprintf("%.*s/%s", (int)dlen, dir, names[i]);
+		if (i > 0 && !strcmp(names[i], names[i - 1]))
+			continue;   /* in both: the local one is read */
+		path = NULL;
+		if (l->local) {
+			path = dir_file(l->local, names[i]);
+			if (access(path, F_OK) < 0) {
+				free(path);
+				path = NULL;
+			}
+		}
+		if (!path)
+			path = dir_file(dir, names[i]);
 		l->cur = -1;
 		load_file(l, path, NULL, 0);
 		free(path);
-		free(names[i]);
 	}
+out:
+	for (i = 0; i < n; i++)
+		free(names[i]);
 	free(names);
 }
 
 int
 rules_load(const char *path, struct ruleset **rs_r, char **err_r)
+{
+	return rules_load_layered(path, NULL, rs_r, err_r);
+}
+
+int
+rules_load_layered(const char *path, const char *local,
+    struct ruleset **rs_r, char **err_r)
 {
 	struct buf err = BUF_INIT(0);
 	struct loader l = { 0 };
@@ -645,6 +703,7 @@ rules_load(const char *path, struct ruleset **rs_r, char **err_r)
 	l.rs = rs;
 	l.err = &err;
 	l.cur = -1;
+	l.local = local;
 	if (stat(path, &st) < 0)
 		rules_error(&err, path, 0, "cannot read: %s", strerror(errno));
 	else if (S_ISDIR(st.st_mode))

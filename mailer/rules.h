@@ -23,6 +23,14 @@ struct ruleset;
  * nothing is returned.  On success *rs_r is set; free with rules_free().
  */
 int rules_load(const char *path, struct ruleset **rs_r, char **err_r);
+/*
+ * As rules_load() on the directory shipped, with the local directory
+ * over it: a file in local replaces shipped's file of the same name
+ * (for includes too), and local's other files are added.  An empty
+ * file in local switches a shipped one off.
+ */
+int rules_load_layered(const char *shipped, const char *local,
+    struct ruleset **rs_r, char **err_r);
 void rules_free(struct ruleset **rs);
 
 size_t rules_count(const struct ruleset *rs);            /* rules */

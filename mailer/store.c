@@ -9,6 +9,7 @@
  */
 #include <errno.h>
 #include <inttypes.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -136,6 +137,20 @@ static const char *const migrations[] = {
 	"	FROM messages;"
 	"INSERT INTO marks (name, value) SELECT 'forwards', coalesce(max(id), 0)"
 	"	FROM messages;",
+	/* 4: the record of runs that `status` reports: one row per fetch,
+	 * run, digest, send or prune, written when it starts and again when
+	 * it ends (finished stays 0 while it runs, or after a kill), with its
+	 * exit code and last error.  The last fetch of each folder is in
+	 * imap_folders (last_run, last_result) since version 2. */
+	"CREATE TABLE runs ("
+	"	id INTEGER PRIMARY KEY,"
+	"	command TEXT NOT NULL,"
+	"	started INTEGER NOT NULL,"
+	"	finished INTEGER NOT NULL DEFAULT 0,"
+	"	result INTEGER NOT NULL DEFAULT -1,"
+	"	message TEXT NOT NULL DEFAULT ''"
+	");"
+	"CREATE INDEX runs_command ON runs(command, finished, id);",
 };
 
 #define ITEMS_COLUMNS \
@@ -193,6 +208,32 @@ enum stmt {
 	ST_MARK_SET,
 	ST_MSGS_AFTER,
 	ST_CMD_ADD,
+	/* operations: status, retention, export and import */
+	ST_BEGIN_READ,
+	ST_IMP_MSG,
+	ST_DEL_MSG,
+	ST_RUN_ADD,
+	ST_RUN_END,
+	ST_RUN_DEL,
+	ST_RUNS_LATEST,
+	ST_RUNS_PRUNE,
+	ST_FOLDERS,
+	ST_FOLDER_IMP,
+	ST_COUNT_ITEMS,
+	ST_COUNT_LABELS,
+	ST_OUT_COUNTS,
+	ST_OUT_PROBLEMS,
+	ST_SUB_COUNTS,
+	ST_DIGEST_OWED,
+	ST_PRUNE_LIST,
+	ST_EXP_MSGS,
+	ST_EXP_ITEMS,
+	ST_EXP_LABELS,
+	ST_EXP_OUTBOX,
+	ST_OUT_IMP,
+	ST_SUB_IMP,
+	ST_MARKS,
+	ST_MARK_MAX,
 	ST_N
 };
 
@@ -291,6 +332,97 @@ static const char *const stmt_sql[ST_N] = {
 		" FROM messages WHERE id > ?1 ORDER BY id LIMIT ?2",
 	[ST_CMD_ADD] = "INSERT INTO commands (msg_id, result) VALUES (?1, ?2)"
 		" ON CONFLICT (msg_id) DO UPDATE SET result = excluded.result",
+	/* a deferred BEGIN: a reader's snapshot that blocks no writer */
+	[ST_BEGIN_READ] = "BEGIN",
+	/* the exported id when it is free (no target: any conflict, the
+	 * id's or the hash's, inserts nothing) */
+	[ST_IMP_MSG] = "INSERT INTO messages (id, hash, message_id, source,"
+		" subject, from_addr, date, received, size, raw)"
+		" VALUES (?10, ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"
+		" ON CONFLICT DO NOTHING",
+	/* items, labels and the command row go with it (ON DELETE CASCADE) */
+	[ST_DEL_MSG] = "DELETE FROM messages WHERE id = ?1",
+	[ST_RUN_ADD] = "INSERT INTO runs (command, started, finished, result,"
+		" message) VALUES (?1, ?2, ?3, ?4, ?5)",
+	[ST_RUN_END] = "UPDATE runs SET finished = ?2, result = ?3,"
+		" message = ?4 WHERE id = ?1",
+	[ST_RUN_DEL] = "DELETE FROM runs WHERE id = ?1",
+	[ST_RUNS_LATEST] = "SELECT id, command, started, finished, result,"
+		" message FROM runs WHERE id IN (SELECT max(id) FROM runs"
+		" WHERE ?1 = 0 OR finished != 0 GROUP BY command)"
+		" ORDER BY command",
+	/* the latest run of each command, and its latest finished one,
+	 * stay whatever their age: status reports them */
+	[ST_RUNS_PRUNE] = "DELETE FROM runs WHERE started < ?1"
+		" AND id NOT IN (SELECT max(id) FROM runs GROUP BY command)"
+		" AND id NOT IN (SELECT max(id) FROM runs WHERE finished != 0"
+		" GROUP BY command)",
+	[ST_FOLDERS] = "SELECT account, folder, uidvalidity, last_uid,"
+		" last_run, last_result FROM imap_folders"
+		" ORDER BY account, folder",
+	[ST_FOLDER_IMP] = "INSERT INTO imap_folders (account, folder,"
+		" uidvalidity, last_uid, last_run, last_result)"
+		" VALUES (?1, ?2, ?3, ?4, ?5, ?6)"
+		" ON CONFLICT (account, folder) DO NOTHING",
+	[ST_COUNT_ITEMS] = "SELECT count(*) FROM items i"
+		" JOIN messages m ON m.id = i.msg_id"
+		" WHERE m.received >= ?1 AND m.received < ?2",
+	[ST_COUNT_LABELS] = "SELECT l.category, count(*) FROM labels l"
+		" JOIN items i ON i.id = l.item_id"
+		" JOIN messages m ON m.id = i.msg_id"
+		" WHERE m.received >= ?1 AND m.received < ?2"
+		" GROUP BY l.category ORDER BY l.category",
+	[ST_OUT_COUNTS] = "SELECT"
+		" coalesce(sum(state = 'queued' AND attempts = 0), 0),"
+		" coalesce(sum(state = 'queued' AND attempts > 0), 0),"
+		" coalesce(sum(state = 'failed'), 0),"
+		" coalesce(sum(state = 'sent'), 0) FROM outbox",
+	[ST_OUT_PROBLEMS] = "SELECT o.kind, o.key, o.rcpt, o.state,"
+		" o.attempts, o.next_try, o.reply, o.created FROM outbox o"
+		" WHERE o.state = 'failed'"
+		" OR (o.state = 'queued' AND o.attempts > 0)"
+		" ORDER BY o.id DESC LIMIT ?1",
+	/* mode '' counts every subscriber, with a category or not */
+	[ST_SUB_COUNTS] = "SELECT '', confirmed, count(*) FROM subscribers"
+		" GROUP BY confirmed"
+		" UNION ALL SELECT c.mode, s.confirmed, count(DISTINCT s.id)"
+		" FROM subscriptions c JOIN subscribers s ON s.id = c.subscriber"
+		" GROUP BY c.mode, s.confirmed",
+	[ST_DIGEST_OWED] = "SELECT 1 FROM subscribers s WHERE s.confirmed = 1"
+		" AND EXISTS (SELECT 1 FROM subscriptions c"
+		" WHERE c.subscriber = s.id AND c.mode = ?1)"
+		" AND NOT EXISTS (SELECT 1 FROM outbox o WHERE o.subscriber = s.id"
+		" AND o.kind = 'digest' AND o.key = ?2) LIMIT 1",
+	[ST_PRUNE_LIST] = "SELECT m.id, m.received, m.subject, m.size,"
+		" (SELECT count(*) FROM items i WHERE i.msg_id = m.id)"
+		" FROM messages m WHERE m.received < ?1 AND m.id > ?2"
+		" AND m.id <= ?3"
+		" AND m.id NOT IN (SELECT msg_id FROM outbox"
+		" WHERE state = 'queued')"
+		" ORDER BY m.id LIMIT ?4",
+	[ST_EXP_MSGS] = "SELECT m.id, m.hash, m.message_id, m.source,"
+		" m.subject, m.from_addr, m.date, m.received, m.raw, c.result"
+		" FROM messages m LEFT JOIN commands c ON c.msg_id = m.id"
+		" ORDER BY m.id",
+	[ST_EXP_ITEMS] = "SELECT id, seq, title, date, url, source, text,"
+		" words FROM items WHERE msg_id = ?1 ORDER BY seq",
+	[ST_EXP_LABELS] = "SELECT category, score FROM labels"
+		" WHERE item_id = ?1 ORDER BY category",
+	[ST_EXP_OUTBOX] = "SELECT s.address, o.kind, o.key, m.hash, o.rcpt,"
+		" o.state, o.attempts, o.next_try, o.reply, o.created, o.sent,"
+		" o.body FROM outbox o JOIN subscribers s ON s.id = o.subscriber"
+		" LEFT JOIN messages m ON m.id = o.msg_id ORDER BY o.id",
+	[ST_OUT_IMP] = "INSERT INTO outbox (subscriber, kind, key, msg_id,"
+		" rcpt, body, state, attempts, next_try, reply, created, sent)"
+		" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)"
+		" ON CONFLICT (subscriber, kind, key) DO NOTHING",
+	[ST_SUB_IMP] = "INSERT INTO subscribers (address, name, confirmed,"
+		" token, created, changed) VALUES (?1, ?2, ?3, ?4, ?5, ?6)"
+		" ON CONFLICT (address) DO NOTHING",
+	[ST_MARKS] = "SELECT name, value FROM marks ORDER BY name",
+	[ST_MARK_MAX] = "INSERT INTO marks (name, value) VALUES (?1, ?2)"
+		" ON CONFLICT (name) DO UPDATE"
+		" SET value = max(value, excluded.value)",
 };
 
 struct store {
@@ -298,6 +430,7 @@ struct store {
 	char *path;
 	sqlite3_stmt *stmt[ST_N];
 	int in_items;           /* store_items is running a callback */
+	struct ckpt *ck;        /* store_checkpointer_start; owned */
 };
 
 /* Logs the connection's last error once, with what we were doing. */
@@ -489,6 +622,7 @@ store_close(struct store **stp)
 
 	if (!st)
 		return;
+	store_checkpointer_stop(st);
 	for (i = 0; i < ST_N; i++)
 		sqlite3_finalize(st->stmt[i]);
 	/* an open transaction is rolled back by the close */
@@ -1323,6 +1457,206 @@ store_outbox_failed(struct store *st, int64_t id, const char *reply)
 }
 
 int
+store_set_durable(struct store *st, int full)
+{
+	/* per connection, between transactions; no I/O of its own */
+	if (sqlite3_exec(st->db, full ? "PRAGMA synchronous = FULL" :
+	    "PRAGMA synchronous = NORMAL", NULL, NULL, NULL) != SQLITE_OK) {
+		store_log(st, "set synchronous");
+		return -1;
+	}
+	return 0;
+}
+
+int
+store_sync(struct store *st)
+{
+	sqlite3_file *log = NULL;
+
+	/* in WAL mode the "journal" is the log; nothing written yet, no
+	 * log to sync */
+	if (sqlite3_file_control(st->db, "main", SQLITE_FCNTL_JOURNAL_POINTER,
+	    &log) != SQLITE_OK) {
+		store_log(st, "find the write-ahead log");
+		return -1;
+	}
+	if (!log || !log->pMethods)
+		return 0;
+	if (log->pMethods->xSync(log, SQLITE_SYNC_NORMAL) != SQLITE_OK) {
+		log_err("cannot sync the log of store '%s'", st->path);
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * The checkpointer: a thread with a connection of its own copies the log
+ * into the database (PASSIVE: it never takes the write lock) while the
+ * writer goes on.  A WAL file only starts over when a writer finds it
+ * wholly copied, which never happens while the writer keeps up with the
+ * thread; so once a pass is over, the writer copies the little written
+ * since itself, and its next transaction starts the log over.
+ */
+#define CKPT_FRAMES 1000        /* log frames that start a pass */
+#define CKPT_MAX_FRAMES 3000    /* the writer waits, then copies */
+#define CKPT_CATCH_UP 384       /* frames the writer copies itself */
+
+struct ckpt {
+	sqlite3 *db;
+	pthread_t thread;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	int busy;       /* a pass is asked for or running */
+	int passed;     /* a pass ended since the writer caught up */
+	int copied;     /* log frames that pass left copied */
+	int stop;
+	char *path;     /* for messages */
+};
+
+static void *
+ckpt_main(void *arg)
+{
+	struct ckpt *ck = arg;
+	int rc, copied;
+
+	pthread_mutex_lock(&ck->mu);
+	for (;;) {
+		while (!ck->busy && !ck->stop)
+			pthread_cond_wait(&ck->cv, &ck->mu);
+		if (!ck->busy)
+			break;
+		pthread_mutex_unlock(&ck->mu);
+		rc = sqlite3_wal_checkpoint_v2(ck->db, "main",
+		    SQLITE_CHECKPOINT_PASSIVE, NULL, &copied);
+		/* busy: another process checkpoints; its pass does as well */
+		if (rc != SQLITE_OK && rc != SQLITE_BUSY)
+			log_warn("store '%s': checkpoint: %s", ck->path,
+			    sqlite3_errmsg(ck->db));
+		pthread_mutex_lock(&ck->mu);
+		ck->busy = 0;
+		ck->passed = 1;
+		ck->copied = rc == SQLITE_OK && copied > 0 ? copied : 0;
+		pthread_cond_broadcast(&ck->cv);
+	}
+	pthread_mutex_unlock(&ck->mu);
+	return NULL;
+}
+
+/* After each commit of the writer, in its thread. */
+static int
+ckpt_hook(void *arg, sqlite3 *db, const char *name, int frames)
+{
+	struct ckpt *ck = arg;
+	int catch_up = 0;
+
+	if (frames < CKPT_FRAMES)
+		return SQLITE_OK;
+	pthread_mutex_lock(&ck->mu);
+	/* the log is long: let the pass end, then copy the rest here */
+	while (ck->busy && frames >= CKPT_MAX_FRAMES)
+		pthread_cond_wait(&ck->cv, &ck->mu);
+	if (!ck->busy) {
+		/* little left since the last pass: copy it here and now */
+		if (ck->passed && (frames - ck->copied <= CKPT_CATCH_UP ||
+		    frames >= CKPT_MAX_FRAMES)) {
+			catch_up = 1;
+			ck->copied = 0;         /* the log starts over */
+		} else {
+			ck->busy = 1;
+			pthread_cond_signal(&ck->cv);
+		}
+		ck->passed = 0;
+	}
+	pthread_mutex_unlock(&ck->mu);
+	/* what came in during the pass: small, and its fsyncs cheap */
+	if (catch_up)
+		sqlite3_wal_checkpoint_v2(db, name, SQLITE_CHECKPOINT_PASSIVE,
+		    NULL, NULL);
+	return SQLITE_OK;
+}
+
+static void
+ckpt_free(struct ckpt *ck)
+{
+	if (!ck)
+		return;
+	sqlite3_close(ck->db);
+	pthread_cond_destroy(&ck->cv);
+	pthread_mutex_destroy(&ck->mu);
+	free(ck->path);
+	free(ck);
+}
+
+int
+store_checkpointer_start(struct store *st)
+{
+	struct ckpt *ck;
+
+	if (st->ck)
+		return 0;
+	ck = xcalloc(1, sizeof(*ck));
+	ck->path = xstrdup(st->path);
+	pthread_mutex_init(&ck->mu, NULL);
+	pthread_cond_init(&ck->cv, NULL);
+	if (sqlite3_open_v2(st->path, &ck->db, SQLITE_OPEN_READWRITE |
+	    SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
+		log_err("store '%s': cannot open for checkpoints: %s",
+		    st->path, ck->db ? sqlite3_errmsg(ck->db) : "out of memory");
+		goto fail;
+	}
+	sqlite3_busy_timeout(ck->db, 10000);
+	/* a connection finds the log at its first read; until then its
+	 * checkpoints do nothing */
+	if (sqlite3_exec(ck->db, "SELECT 1 FROM sqlite_master LIMIT 1", NULL,
+	    NULL, NULL) != SQLITE_OK) {
+		log_err("store '%s': cannot open for checkpoints: %s",
+		    st->path, sqlite3_errmsg(ck->db));
+		goto fail;
+	}
+	if (pthread_create(&ck->thread, NULL, ckpt_main, ck) != 0) {
+		log_err("store '%s': cannot start the checkpointer", st->path);
+		goto fail;
+	}
+	st->ck = ck;
+	/* replaces the automatic checkpoint, itself a WAL hook */
+	sqlite3_wal_hook(st->db, ckpt_hook, ck);
+	return 0;
+fail:
+	ckpt_free(ck);
+	return -1;
+}
+
+void
+store_checkpointer_stop(struct store *st)
+{
+	struct ckpt *ck = st->ck;
+
+	if (!ck)
+		return;
+	/* back to checkpoints at commit, then no more passes */
+	sqlite3_wal_autocheckpoint(st->db, CKPT_FRAMES);
+	pthread_mutex_lock(&ck->mu);
+	ck->stop = 1;
+	pthread_cond_broadcast(&ck->cv);
+	pthread_mutex_unlock(&ck->mu);
+	pthread_join(ck->thread, NULL);
+	ckpt_free(ck);
+	st->ck = NULL;
+}
+
+const char *
+store_path(const struct store *st)
+{
+	return st->path;
+}
+
+int64_t
+store_last_id(const struct store *st)
+{
+	return (int64_t)sqlite3_last_insert_rowid(st->db);
+}
+
+int
 store_mark_get(struct store *st, const char *name, int64_t *v_r)
 {
 	sqlite3_stmt *q = st->stmt[ST_MARK_GET];
@@ -1393,4 +1727,612 @@ store_mark_command(struct store *st, int64_t msg_id, const char *result)
 	if (exec_simple(st, ST_CMD_ADD, "record command") < 0)
 		return -1;
 	return store_delete_items(st, msg_id);
+}
+
+/* --- operations: status, retention, export, import --- */
+
+/* Steps q (bound by the caller) calling row(st, q, cb, ctx) per row;
+ * resets q.  Returns 0, the callback's non-zero value, or -1. */
+static int
+each_row(struct store *st, sqlite3_stmt *q, const char *what,
+    int (*row)(sqlite3_stmt *q, void *cb, void *ctx), void *cb, void *ctx)
+{
+	int ret = -1;
+	int rc;
+
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+		rc = row(q, cb, ctx);
+		if (rc) {
+			ret = rc;
+			goto out;
+		}
+	}
+	if (rc != SQLITE_DONE) {
+		store_log(st, what);
+		goto out;
+	}
+	ret = 0;
+out:
+	stmt_done(q);
+	return ret;
+}
+
+/* Function pointers cannot pass through void *: each callback type is
+ * wrapped in a struct. */
+struct run_cb { int (*fn)(void *, const struct store_run *); };
+struct folder_cb { int (*fn)(void *, const struct store_folder *); };
+struct count_cb { int (*fn)(void *, const char *, int64_t); };
+struct out_cb { int (*fn)(void *, const struct store_out_row *); };
+struct subcount_cb { int (*fn)(void *, const char *, int, int64_t); };
+struct prune_cb { int (*fn)(void *, const struct store_prune_msg *); };
+struct mark_cb { int (*fn)(void *, const char *, int64_t); };
+
+int
+store_begin_read(struct store *st)
+{
+	return exec_simple(st, ST_BEGIN_READ, "begin");
+}
+
+int
+store_run_add(struct store *st, const struct store_run *r, int64_t *id_r)
+{
+	sqlite3_stmt *q = st->stmt[ST_RUN_ADD];
+
+	bind_str(q, 1, r->command);
+	sqlite3_bind_int64(q, 2, r->started);
+	sqlite3_bind_int64(q, 3, r->finished);
+	sqlite3_bind_int(q, 4, r->result);
+	bind_str(q, 5, r->message);
+	if (exec_simple(st, ST_RUN_ADD, "record run") < 0)
+		return -1;
+	*id_r = sqlite3_last_insert_rowid(st->db);
+	return 0;
+}
+
+int
+store_run_end(struct store *st, int64_t id, int64_t finished, int result,
+    const char *message)
+{
+	sqlite3_stmt *q = st->stmt[ST_RUN_END];
+
+	sqlite3_bind_int64(q, 1, id);
+	sqlite3_bind_int64(q, 2, finished);
+	sqlite3_bind_int(q, 3, result);
+	bind_str(q, 4, message);
+	return exec_simple(st, ST_RUN_END, "record end of run");
+}
+
+int
+store_run_del(struct store *st, int64_t id)
+{
+	sqlite3_stmt *q = st->stmt[ST_RUN_DEL];
+
+	sqlite3_bind_int64(q, 1, id);
+	return exec_simple(st, ST_RUN_DEL, "forget run");
+}
+
+static int
+run_row(sqlite3_stmt *q, void *cb, void *ctx)
+{
+	struct store_run r = {
+		.id = sqlite3_column_int64(q, 0),
+		.command = col_str(q, 1),
+		.started = sqlite3_column_int64(q, 2),
+		.finished = sqlite3_column_int64(q, 3),
+		.result = sqlite3_column_int(q, 4),
+		.message = col_str(q, 5),
+	};
+
+	return ((struct run_cb *)cb)->fn(ctx, &r);
+}
+
+int
+store_runs_latest(struct store *st, int finished_only,
+    int (*cb)(void *ctx, const struct store_run *r), void *ctx)
+{
+	sqlite3_stmt *q = st->stmt[ST_RUNS_LATEST];
+	struct run_cb c = { cb };
+
+	sqlite3_bind_int(q, 1, finished_only ? 1 : 0);
+	return each_row(st, q, "list runs", run_row, &c, ctx);
+}
+
+int
+store_runs_prune(struct store *st, int64_t before)
+{
+	sqlite3_stmt *q = st->stmt[ST_RUNS_PRUNE];
+
+	sqlite3_bind_int64(q, 1, before);
+	return exec_simple(st, ST_RUNS_PRUNE, "forget old runs");
+}
+
+static int
+folder_row(sqlite3_stmt *q, void *cb, void *ctx)
+{
+	struct store_folder f = {
+		.account = col_str(q, 0),
+		.folder = col_str(q, 1),
+		.uidvalidity = (uint32_t)sqlite3_column_int64(q, 2),
+		.last_uid = (uint32_t)sqlite3_column_int64(q, 3),
+		.last_run = sqlite3_column_int64(q, 4),
+		.last_result = col_str(q, 5),
+	};
+
+	return ((struct folder_cb *)cb)->fn(ctx, &f);
+}
+
+int
+store_folders(struct store *st,
+    int (*cb)(void *ctx, const struct store_folder *f), void *ctx)
+{
+	struct folder_cb c = { cb };
+
+	return each_row(st, st->stmt[ST_FOLDERS], "list folders", folder_row,
+	    &c, ctx);
+}
+
+int
+store_folder_import(struct store *st, const struct store_folder *f)
+{
+	sqlite3_stmt *q = st->stmt[ST_FOLDER_IMP];
+
+	bind_str(q, 1, f->account);
+	bind_str(q, 2, f->folder);
+	sqlite3_bind_int64(q, 3, f->uidvalidity);
+	sqlite3_bind_int64(q, 4, f->last_uid);
+	sqlite3_bind_int64(q, 5, f->last_run);
+	bind_str(q, 6, f->last_result);
+	if (exec_simple(st, ST_FOLDER_IMP, "add folder state") < 0)
+		return -1;
+	return sqlite3_changes(st->db) == 1 ? 0 : 1;
+}
+
+/* One int64 from a one-row statement. */
+static int
+count_one(struct store *st, sqlite3_stmt *q, const char *what, int64_t *n_r)
+{
+	int ret = -1;
+
+	*n_r = 0;
+	if (sqlite3_step(q) != SQLITE_ROW) {
+		store_log(st, what);
+		goto out;
+	}
+	*n_r = sqlite3_column_int64(q, 0);
+	ret = 0;
+out:
+	stmt_done(q);
+	return ret;
+}
+
+int
+store_count_items(struct store *st, int64_t since, int64_t until,
+    int64_t *n_r)
+{
+	sqlite3_stmt *q = st->stmt[ST_COUNT_ITEMS];
+
+	sqlite3_bind_int64(q, 1, since);
+	sqlite3_bind_int64(q, 2, until);
+	return count_one(st, q, "count items", n_r);
+}
+
+static int
+count_row(sqlite3_stmt *q, void *cb, void *ctx)
+{
+	return ((struct count_cb *)cb)->fn(ctx, col_str(q, 0),
+	    sqlite3_column_int64(q, 1));
+}
+
+int
+store_count_labels(struct store *st, int64_t since, int64_t until,
+    int (*cb)(void *ctx, const char *category, int64_t n), void *ctx)
+{
+	sqlite3_stmt *q = st->stmt[ST_COUNT_LABELS];
+	struct count_cb c = { cb };
+
+	sqlite3_bind_int64(q, 1, since);
+	sqlite3_bind_int64(q, 2, until);
+	return each_row(st, q, "count labels", count_row, &c, ctx);
+}
+
+int
+store_outbox_count(struct store *st, struct store_outbox_counts *c_r)
+{
+	sqlite3_stmt *q = st->stmt[ST_OUT_COUNTS];
+	int ret = -1;
+
+	memset(c_r, 0, sizeof(*c_r));
+	if (sqlite3_step(q) != SQLITE_ROW) {
+		store_log(st, "count outbox");
+		goto out;
+	}
+	c_r->queued = sqlite3_column_int64(q, 0);
+	c_r->retrying = sqlite3_column_int64(q, 1);
+	c_r->failed = sqlite3_column_int64(q, 2);
+	c_r->sent = sqlite3_column_int64(q, 3);
+	ret = 0;
+out:
+	stmt_done(q);
+	return ret;
+}
+
+static int
+problem_row(sqlite3_stmt *q, void *cb, void *ctx)
+{
+	struct store_out_row o = {
+		.kind = col_str(q, 0),
+		.key = col_str(q, 1),
+		.rcpt = col_str(q, 2),
+		.state = col_str(q, 3),
+		.attempts = (unsigned)sqlite3_column_int(q, 4),
+		.next_try = sqlite3_column_int64(q, 5),
+		.reply = col_str(q, 6),
+		.created = sqlite3_column_int64(q, 7),
+	};
+
+	o.address = o.rcpt;
+	o.body = "";
+	return ((struct out_cb *)cb)->fn(ctx, &o);
+}
+
+int
+store_outbox_problems(struct store *st, size_t max,
+    int (*cb)(void *ctx, const struct store_out_row *o), void *ctx)
+{
+	sqlite3_stmt *q = st->stmt[ST_OUT_PROBLEMS];
+	struct out_cb c = { cb };
+
+	sqlite3_bind_int64(q, 1, (sqlite3_int64)max);
+	return each_row(st, q, "list outbox problems", problem_row, &c, ctx);
+}
+
+static int
+out_row(sqlite3_stmt *q, void *cb, void *ctx)
+{
+	const void *b = sqlite3_column_blob(q, 11);
+	struct store_out_row o = {
+		.address = col_str(q, 0),
+		.kind = col_str(q, 1),
+		.key = col_str(q, 2),
+		.msg_hash = (const char *)sqlite3_column_text(q, 3),
+		.rcpt = col_str(q, 4),
+		.state = col_str(q, 5),
+		.attempts = (unsigned)sqlite3_column_int(q, 6),
+		.next_try = sqlite3_column_int64(q, 7),
+		.reply = col_str(q, 8),
+		.created = sqlite3_column_int64(q, 9),
+		.sent = sqlite3_column_int64(q, 10),
+	};
+
+	o.len = (size_t)sqlite3_column_bytes(q, 11);
+	o.body = b ? b : "";
+	return ((struct out_cb *)cb)->fn(ctx, &o);
+}
+
+int
+store_outbox_rows(struct store *st,
+    int (*cb)(void *ctx, const struct store_out_row *o), void *ctx)
+{
+	struct out_cb c = { cb };
+
+	return each_row(st, st->stmt[ST_EXP_OUTBOX], "read outbox", out_row,
+	    &c, ctx);
+}
+
+int
+store_outbox_import(struct store *st, int64_t sub_id, int64_t msg_id,
+    const struct store_out_row *o)
+{
+	sqlite3_stmt *q = st->stmt[ST_OUT_IMP];
+
+	sqlite3_bind_int64(q, 1, sub_id);
+	bind_str(q, 2, o->kind);
+	bind_str(q, 3, o->key);
+	sqlite3_bind_int64(q, 4, msg_id);
+	bind_str(q, 5, o->rcpt);
+	sqlite3_bind_blob64(q, 6, o->len ? o->body : "",
+	    (sqlite3_uint64)o->len, SQLITE_STATIC);
+	bind_str(q, 7, o->state);
+	sqlite3_bind_int(q, 8, (int)o->attempts);
+	sqlite3_bind_int64(q, 9, o->next_try);
+	bind_str(q, 10, o->reply);
+	sqlite3_bind_int64(q, 11, o->created);
+	sqlite3_bind_int64(q, 12, o->sent);
+	if (exec_simple(st, ST_OUT_IMP, "add outbox row") < 0)
+		return -1;
+	return sqlite3_changes(st->db) == 1 ? 0 : 1;
+}
+
+static int
+subcount_row(sqlite3_stmt *q, void *cb, void *ctx)
+{
+	return ((struct subcount_cb *)cb)->fn(ctx, col_str(q, 0),
+	    sqlite3_column_int(q, 1), sqlite3_column_int64(q, 2));
+}
+
+int
+store_sub_counts(struct store *st, int (*cb)(void *ctx, const char *mode,
+    int confirmed, int64_t n), void *ctx)
+{
+	struct subcount_cb c = { cb };
+
+	return each_row(st, st->stmt[ST_SUB_COUNTS], "count subscribers",
+	    subcount_row, &c, ctx);
+}
+
+int
+store_sub_import(struct store *st, const struct store_sub *s, int64_t *id_r)
+{
+	sqlite3_stmt *q = st->stmt[ST_SUB_IMP];
+
+	bind_str(q, 1, s->address);
+	bind_str(q, 2, s->name);
+	sqlite3_bind_int(q, 3, s->confirmed ? 1 : 0);
+	bind_str(q, 4, s->token);
+	sqlite3_bind_int64(q, 5, s->created);
+	sqlite3_bind_int64(q, 6, s->changed);
+	if (exec_simple(st, ST_SUB_IMP, "add subscriber") < 0)
+		return -1;
+	if (sqlite3_changes(st->db) != 1)
+		return 1;
+	*id_r = sqlite3_last_insert_rowid(st->db);
+	return 0;
+}
+
+int
+store_digest_owed(struct store *st, const char *mode, const char *key)
+{
+	sqlite3_stmt *q = st->stmt[ST_DIGEST_OWED];
+	int ret = -1;
+	int rc;
+
+	bind_str(q, 1, mode);
+	bind_str(q, 2, key);
+	rc = sqlite3_step(q);
+	if (rc == SQLITE_ROW)
+		ret = 1;
+	else if (rc == SQLITE_DONE)
+		ret = 0;
+	else
+		store_log(st, "look up digests owed");
+	stmt_done(q);
+	return ret;
+}
+
+static int
+prune_row(sqlite3_stmt *q, void *cb, void *ctx)
+{
+	struct store_prune_msg m = {
+		.id = sqlite3_column_int64(q, 0),
+		.received = sqlite3_column_int64(q, 1),
+		.subject = col_str(q, 2),
+		.size = sqlite3_column_int64(q, 3),
+		.n_items = sqlite3_column_int64(q, 4),
+	};
+
+	return ((struct prune_cb *)cb)->fn(ctx, &m);
+}
+
+int
+store_prune_list(struct store *st, int64_t before, int64_t after_id,
+    int64_t max_id, size_t max,
+    int (*cb)(void *ctx, const struct store_prune_msg *m), void *ctx)
+{
+	sqlite3_stmt *q = st->stmt[ST_PRUNE_LIST];
+	struct prune_cb c = { cb };
+
+	sqlite3_bind_int64(q, 1, before);
+	sqlite3_bind_int64(q, 2, after_id);
+	sqlite3_bind_int64(q, 3, max_id);
+	sqlite3_bind_int64(q, 4, (sqlite3_int64)max);
+	return each_row(st, q, "list old messages", prune_row, &c, ctx);
+}
+
+int
+store_delete_message(struct store *st, int64_t id)
+{
+	sqlite3_stmt *q = st->stmt[ST_DEL_MSG];
+
+	sqlite3_bind_int64(q, 1, id);
+	return exec_simple(st, ST_DEL_MSG, "delete message");
+}
+
+int
+store_export_messages(struct store *st, int (*cb)(void *ctx, int64_t id,
+    const struct store_msg *m, const char *command), void *ctx)
+{
+	sqlite3_stmt *q = st->stmt[ST_EXP_MSGS];
+	int ret = -1;
+	int rc;
+
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+		const void *raw = sqlite3_column_blob(q, 8);
+		struct store_msg m = {
+			.hash = col_str(q, 1),
+			.message_id = (const char *)sqlite3_column_text(q, 2),
+			.source = col_str(q, 3),
+			.subject = col_str(q, 4),
+			.from = col_str(q, 5),
+			.date = sqlite3_column_int64(q, 6),
+			.received = sqlite3_column_int64(q, 7),
+		};
+
+		m.raw_len = (size_t)sqlite3_column_bytes(q, 8);
+		m.raw = raw ? raw : "";
+		rc = cb(ctx, sqlite3_column_int64(q, 0), &m,
+		    (const char *)sqlite3_column_text(q, 9));
+		if (rc) {
+			ret = rc;
+			goto out;
+		}
+	}
+	if (rc != SQLITE_DONE) {
+		store_log(st, "read messages");
+		goto out;
+	}
+	ret = 0;
+out:
+	stmt_done(q);
+	return ret;
+}
+
+/* The labels of one item into *v (reused), ids copied into *ids. */
+static int
+item_labels(struct store *st, int64_t item_id, struct label **v,
+    size_t *cap, char ***ids, size_t *ids_cap, size_t *n_r)
+{
+	sqlite3_stmt *q = st->stmt[ST_EXP_LABELS];
+	size_t n = 0, c2;
+	int ret = -1;
+	int rc;
+
+	sqlite3_bind_int64(q, 1, item_id);
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+		c2 = *ids_cap;
+		xgrow(v, n, cap, sizeof(**v));
+		xgrow(ids, n, &c2, sizeof(**ids));
+		*ids_cap = c2;
+		(*ids)[n] = xstrdup(col_str(q, 0));
+		(*v)[n].id = (*ids)[n];
+		(*v)[n].score = sqlite3_column_int(q, 1);
+		n++;
+	}
+	*n_r = n;
+	if (rc != SQLITE_DONE) {
+		store_log(st, "read labels");
+		goto out;
+	}
+	ret = 0;
+out:
+	stmt_done(q);
+	return ret;
+}
+
+int
+store_message_items(struct store *st, int64_t msg_id,
+    int (*cb)(void *ctx, unsigned seq, const struct item *it), void *ctx)
+{
+	sqlite3_stmt *q = st->stmt[ST_EXP_ITEMS];
+	struct label *labels = NULL;
+	char **ids = NULL;
+	size_t cap = 0, ids_cap = 0, n = 0, i;
+	int ret = -1;
+	int rc;
+
+	sqlite3_bind_int64(q, 1, msg_id);
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+		struct item it = {
+			.title = (char *)(uintptr_t)col_str(q, 2),
+			.date = sqlite3_column_int64(q, 3),
+			.url = (char *)(uintptr_t)sqlite3_column_text(q, 4),
+			.source = (char *)(uintptr_t)col_str(q, 5),
+			.text = (char *)(uintptr_t)col_str(q, 6),
+			.words = (unsigned)sqlite3_column_int64(q, 7),
+		};
+
+		for (i = 0; i < n; i++)
+			free(ids[i]);
+		if (item_labels(st, sqlite3_column_int64(q, 0), &labels, &cap,
+		    &ids, &ids_cap, &n) < 0)
+			goto out;
+		it.labels = labels;
+		it.n_labels = n;
+		rc = cb(ctx, (unsigned)sqlite3_column_int64(q, 1), &it);
+		if (rc) {
+			ret = rc;
+			goto out;
+		}
+	}
+	if (rc != SQLITE_DONE) {
+		store_log(st, "read items");
+		goto out;
+	}
+	ret = 0;
+out:
+	stmt_done(q);
+	for (i = 0; i < n; i++)
+		free(ids[i]);
+	free(ids);
+	free(labels);
+	return ret;
+}
+
+int
+store_import_message(struct store *st, const struct store_msg *m,
+    int64_t want_id, int64_t *id_r)
+{
+	sqlite3_stmt *s = st->stmt[ST_IMP_MSG];
+	int r;
+
+	if ((r = store_message_id(st, m->hash, id_r)) <= 0)
+		return r < 0 ? -1 : 1;
+	bind_str(s, 1, m->hash);
+	bind_text(s, 2, m->message_id);
+	bind_str(s, 3, m->source);
+	bind_str(s, 4, m->subject);
+	bind_str(s, 5, m->from);
+	sqlite3_bind_int64(s, 6, m->date);
+	sqlite3_bind_int64(s, 7, m->received);
+	sqlite3_bind_int64(s, 8, (sqlite3_int64)m->raw_len);
+	sqlite3_bind_blob64(s, 9, m->raw_len ? m->raw : "",
+	    (sqlite3_uint64)m->raw_len, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 10, want_id);
+	if (exec_simple(st, ST_IMP_MSG, "add message") < 0)
+		return -1;
+	if (sqlite3_changes(st->db) == 1) {
+		*id_r = want_id;
+		return 0;
+	}
+	/* the id is taken (the hash was not there): a new one */
+	r = store_add_message(st, m, id_r);
+	return r < 0 ? -1 : r == 0 ? 2 : 1;
+}
+
+int
+store_message_id(struct store *st, const char *hash, int64_t *id_r)
+{
+	sqlite3_stmt *s = st->stmt[ST_MSG_ID];
+	int ret = -1;
+	int rc;
+
+	*id_r = 0;
+	bind_str(s, 1, hash);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW) {
+		*id_r = sqlite3_column_int64(s, 0);
+		ret = 0;
+	} else if (rc == SQLITE_DONE) {
+		ret = 1;
+	} else {
+		store_log(st, "look up message");
+	}
+	stmt_done(s);
+	return ret;
+}
+
+static int
+mark_row(sqlite3_stmt *q, void *cb, void *ctx)
+{
+	return ((struct mark_cb *)cb)->fn(ctx, col_str(q, 0),
+	    sqlite3_column_int64(q, 1));
+}
+
+int
+store_marks(struct store *st,
+    int (*cb)(void *ctx, const char *name, int64_t v), void *ctx)
+{
+	struct mark_cb c = { cb };
+
+	return each_row(st, st->stmt[ST_MARKS], "list marks", mark_row, &c,
+	    ctx);
+}
+
+int
+store_mark_raise(struct store *st, const char *name, int64_t v)
+{
+	sqlite3_stmt *q = st->stmt[ST_MARK_MAX];
+
+	bind_str(q, 1, name);
+	sqlite3_bind_int64(q, 2, v);
+	return exec_simple(st, ST_MARK_MAX, "raise mark");
 }

@@ -232,6 +232,39 @@ int store_outbox_sent(struct store *st, int64_t id, int64_t now,
 int store_outbox_retry(struct store *st, int64_t id, int64_t next_try,
     const char *reply);
 int store_outbox_failed(struct store *st, int64_t id, const char *reply);
+/*
+ * Whether a COMMIT on this connection waits for the disk: full (the
+ * default, synchronous = FULL) fsyncs the log at every commit; otherwise
+ * (NORMAL) a commit reaches the OS, so it survives kill -9 but an OS
+ * crash or power cut may roll back the commits since the last fsync
+ * (never corrupt the store).  Call between transactions.  0 or -1.
+ */
+int store_set_durable(struct store *st, int full);
+/*
+ * Makes every commit so far durable: fsyncs the write-ahead log, which is
+ * what synchronous = FULL does at each COMMIT.  For a bulk run that
+ * commits its batches with store_set_durable(st, 0) and wants its end to
+ * stand as if each had been FULL.  Call between transactions.  0 or -1
+ * (logged).
+ */
+int store_sync(struct store *st);
+/*
+ * Moves the copying of the write-ahead log into the database (the
+ * checkpoints SQLite otherwise runs inside the COMMIT that fills the log)
+ * to a thread with a connection of its own, for a bulk writer: its commits
+ * no longer wait for that copy and its fsyncs.  The writer still copies
+ * what came in during each pass, so the log stays bounded.  Nothing changes
+ * for durability or for other connections.  0, or -1 (logged) when the
+ * thread cannot start (checkpoints then stay at commit).  Stopped by
+ * store_checkpointer_stop or store_close; both wait for a pass underway.
+ */
+int store_checkpointer_start(struct store *st);
+void store_checkpointer_stop(struct store *st);
+/* The path the store was opened with; borrowed until store_close. */
+const char *store_path(const struct store *st);
+/* The id of the last row this connection inserted (store_outbox_add
+ * that returned 0), or 0. */
+int64_t store_last_id(const struct store *st);
 
 /* Named marks of the passes after fetch ("commands", "forwards"): the
  * last message id handled.  get: 0 (0 when unset) or -1; set: 0 or -1. */
@@ -248,5 +281,139 @@ int store_messages_after(struct store *st, int64_t after_id, size_t max,
  * done) and deletes its items, so no digest ever lists it.  0 or -1. */
 int store_mark_command(struct store *st, int64_t msg_id,
     const char *result);
+
+/*
+ * Operations: what `status`, retention, `export` and `import` need.
+ * Callbacks get strings borrowed for the call and return 0 to go on,
+ * non-zero to stop (the function then returns that value); a callback
+ * must not call the function that called it.  The rest return 0 or -1
+ * unless said otherwise.
+ */
+
+/* A read transaction (deferred BEGIN): one consistent snapshot that
+ * blocks no writer, ended with store_commit() or store_rollback(). */
+int store_begin_read(struct store *st);
+
+/* Runs of fetch, run, digest, send and prune, for `status`. */
+struct store_run {
+	int64_t id;
+	const char *command;
+	int64_t started;
+	int64_t finished;         /* 0 while it runs, or after a kill */
+	int result;               /* its exit code (sysexits.h); -1 unfinished */
+	const char *message;      /* its last error or warning, or "" */
+};
+/* Records a run (r->id unused); *id_r gets its id. */
+int store_run_add(struct store *st, const struct store_run *r,
+    int64_t *id_r);
+int store_run_end(struct store *st, int64_t id, int64_t finished,
+    int result, const char *message);
+int store_run_del(struct store *st, int64_t id);
+/* The latest run of each command (finished_only: its latest finished
+ * run), by command name. */
+int store_runs_latest(struct store *st, int finished_only,
+    int (*cb)(void *ctx, const struct store_run *r), void *ctx);
+/* Forgets runs started before `before`, except the latest and the latest
+ * finished run of each command. */
+int store_runs_prune(struct store *st, int64_t before);
+
+/* IMAP folder state (store_folder_set) as stored, by account, folder. */
+struct store_folder {
+	const char *account, *folder;
+	uint32_t uidvalidity, last_uid;
+	int64_t last_run;         /* the last fetch; 0 never */
+	const char *last_result;  /* "ok" or its error */
+};
+int store_folders(struct store *st,
+    int (*cb)(void *ctx, const struct store_folder *f), void *ctx);
+/* Adds a folder's state unless it has a row.  0 added, 1 there, -1. */
+int store_folder_import(struct store *st, const struct store_folder *f);
+
+/* Items that arrived in [since, until), in all and per category. */
+int store_count_items(struct store *st, int64_t since, int64_t until,
+    int64_t *n_r);
+int store_count_labels(struct store *st, int64_t since, int64_t until,
+    int (*cb)(void *ctx, const char *category, int64_t n), void *ctx);
+
+struct store_outbox_counts {
+	int64_t queued;           /* not tried yet */
+	int64_t retrying;         /* queued after a temporary failure */
+	int64_t failed, sent;
+};
+int store_outbox_count(struct store *st, struct store_outbox_counts *c_r);
+
+/* One outbox row, for `status` and export. */
+struct store_out_row {
+	const char *address;      /* the subscriber's (export only) */
+	const char *kind, *key;
+	const char *msg_hash;     /* the forwarded message's, NULL for none
+				     or pruned (export only) */
+	const char *rcpt;
+	const char *state;        /* queued, sent, failed */
+	const char *reply;        /* the server's last reply */
+	unsigned attempts;
+	int64_t next_try, created, sent;
+	const char *body;         /* export only */
+	size_t len;
+};
+/* At most max failed or retrying rows, newest first. */
+int store_outbox_problems(struct store *st, size_t max,
+    int (*cb)(void *ctx, const struct store_out_row *o), void *ctx);
+/* Every row, by id, with its body. */
+int store_outbox_rows(struct store *st,
+    int (*cb)(void *ctx, const struct store_out_row *o), void *ctx);
+/* Adds o (address and msg_hash ignored) for subscriber sub_id with
+ * msg_id.  0 added, 1 when (subscriber, kind, key) was there, -1. */
+int store_outbox_import(struct store *st, int64_t sub_id, int64_t msg_id,
+    const struct store_out_row *o);
+
+/* How many subscribers have a category in each mode, confirmed or not;
+ * mode "" counts every subscriber. */
+int store_sub_counts(struct store *st, int (*cb)(void *ctx,
+    const char *mode, int confirmed, int64_t n), void *ctx);
+/* Adds s (address, name, confirmed, token, created, changed; not its
+ * categories).  0 with *id_r, 1 when the address is there, -1. */
+int store_sub_import(struct store *st, const struct store_sub *s,
+    int64_t *id_r);
+
+/* 1 when a confirmed subscriber with a category in mode ("weekly",
+ * "daily") has no digest queued under key ("weekly:2026-W47"), 0 when
+ * none has, -1. */
+int store_digest_owed(struct store *st, const char *mode, const char *key);
+
+/* Retention candidates. */
+struct store_prune_msg {
+	int64_t id, received, size, n_items;
+	const char *subject;
+};
+/* At most max messages with an id in (after_id, max_id] that arrived
+ * before `before` and that no queued outbox row names, by id. */
+int store_prune_list(struct store *st, int64_t before, int64_t after_id,
+    int64_t max_id, size_t max,
+    int (*cb)(void *ctx, const struct store_prune_msg *m), void *ctx);
+/* Deletes a message with its items, labels and command row. */
+int store_delete_message(struct store *st, int64_t id);
+
+/* Every message by id (m->raw borrowed), with the result recorded when
+ * it was a subscription command, else NULL.  cb may call
+ * store_message_items(). */
+int store_export_messages(struct store *st, int (*cb)(void *ctx,
+    int64_t id, const struct store_msg *m, const char *command), void *ctx);
+/* A message's items by seq, with their labels (borrowed). */
+int store_message_items(struct store *st, int64_t msg_id,
+    int (*cb)(void *ctx, unsigned seq, const struct item *it), void *ctx);
+/* Adds m under want_id when that id is free, else under a new one.
+ * Returns 0 (want_id), 2 (another id), 1 when a message with m's hash is
+ * there (*id_r is that one), -1.  Call inside a transaction. */
+int store_import_message(struct store *st, const struct store_msg *m,
+    int64_t want_id, int64_t *id_r);
+/* The id of the message with this hash: 0 with *id_r, 1 none, -1. */
+int store_message_id(struct store *st, const char *hash, int64_t *id_r);
+
+/* Every mark, by name. */
+int store_marks(struct store *st,
+    int (*cb)(void *ctx, const char *name, int64_t v), void *ctx);
+/* Raises a mark to v; never lowers it. */
+int store_mark_raise(struct store *st, const char *name, int64_t v);
 
 #endif

@@ -485,9 +485,10 @@ cli_add_set(struct store *st, const struct ruleset *rs,
 
 	memset(&cur, 0, sizeof(cur));
 	memset(tok, 0, sizeof(tok));
-	if (o->name && (strpbrk(o->name, "\r\n") || strlen(o->name) > 200)) {
+	if (o->name && (strpbrk(o->name, "\r\n") || strlen(o->name) > 200 ||
+	    !utf8_valid(o->name, strlen(o->name)))) {
 		fprintf(stderr, "bulletin: --name must be one line of at most "
-		    "200 bytes\n");
+		    "200 bytes of UTF-8\n");
 		return EX_USAGE;
 	}
 	if (store_begin(st) < 0)

@@ -41,6 +41,8 @@ check "... naming it" grep -q "unknown category 'bogus'" "$T/err"
 $B subscriber add eve@example.org --mode hourly >/dev/null 2>"$T/err"; rc=$?
 check "bad --mode exits 64 (EX_USAGE)" test $rc = 64
 check "refused adds left nothing behind" sh -c "! $B subscriber list | grep -q eve@"
+$B subscriber add eve@example.org --name "$(printf 'Ren\351e')" >/dev/null 2>"$T/err"; rc=$?
+check "a --name that is not UTF-8 exits 64, saying so" sh -c "test $rc = 64 && grep -q UTF-8 '$T/err'"
 $B subscriber frob >/dev/null 2>&1; rc=$?
 check "unknown subscriber verb exits 64" test $rc = 64
 $B subscriber add >/dev/null 2>&1; rc=$?

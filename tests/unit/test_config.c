@@ -180,6 +180,14 @@ test_imap_bad_values(void **state)
 		  "comma-separated list" },
 		{ "[imap]\nhost = h\npasword_file = /x\n",
 		  ":3: unknown key 'pasword_file' in section 'imap'" },
+		/* GKeyFile has no comments after a value */
+		{ "[imap]\nport = 993  # imaps\n",
+		  ":2: a comment goes on a line of its own" },
+		{ "[smtp]\nurl = smtp://h\nfrom = a@b.example\t# ours\n",
+		  ":3: a comment goes on a line of its own" },
+		/* found by fuzz_config: an escaped newline stays on the line */
+		{ "[imap]\ntls = n\\ne\n",
+		  ":2: tls must be imaps, starttls or none, not 'n?e'\n" },
 	};
 	struct fx *f = *state;
 	struct config cfg;
@@ -280,19 +288,30 @@ test_check_password(void **state)
 	free(err);
 	config_free(&cfg);
 
-	/* no password_file: $CREDENTIALS_DIRECTORY/imap.pass */
+	/* no password_file: $CREDENTIALS_DIRECTORY/imap.pass, else
+	 * imap.pass beside the config file (here both are f->pass) */
 	write_file(f->pass, "pw\n", 0600);
 	assert_int_equal(load(f, "[imap]\nhost = h.example\nuser = u\n", &cfg,
 	    &err), 0);
-	assert_int_equal(config_check(&cfg, &err), -1);
-	assert_non_null(strstr(err, ":1: [imap] needs a password_file"));
-	free(err);
-	setenv("CREDENTIALS_DIRECTORY", f->dir, 1);
 	assert_int_equal(config_check(&cfg, &err), 0);
-	want = config_password_path(&cfg.imap);
+	want = config_password_path(&cfg);
 	assert_string_equal(want, f->pass);
 	free(want);
+	setenv("CREDENTIALS_DIRECTORY", "/run/credentials/x", 1);
+	want = config_password_path(&cfg);
+	assert_string_equal(want, "/run/credentials/x/imap.pass");
+	free(want);
+	want = config_smtp_password_path(&cfg);
+	assert_string_equal(want, "/run/credentials/x/smtp.pass");
+	free(want);
+	assert_int_equal(config_check(&cfg, &err), -1);
+	assert_non_null(strstr(err, "/run/credentials/x/imap.pass"));
+	free(err);
 	unsetenv("CREDENTIALS_DIRECTORY");
+	config_free(&cfg);
+	/* built-in defaults name no directory to look in */
+	assert_int_equal(config_load(NULL, &cfg, &err), 0);
+	assert_null(config_password_path(&cfg));
 	config_free(&cfg);
 }
 
@@ -355,6 +374,38 @@ test_check_plaintext(void **state)
 	config_free(&cfg);
 }
 
+/* [store] keep_days and lock_wait: defaults, values, bounds. */
+static void
+test_store_keys(void **state)
+{
+	struct fx *f = *state;
+	struct config cfg;
+	char *err = NULL;
+
+	assert_int_equal(load(f, "[store]\npath = /tmp/x.db\n", &cfg, &err),
+	    0);
+	assert_int_equal(cfg.keep_days, 400);
+	assert_int_equal(cfg.lock_wait, 30);
+	config_free(&cfg);
+	assert_int_equal(load(f, "[store]\nkeep_days = 0\nlock_wait = 3600\n",
+	    &cfg, &err), 0);
+	assert_int_equal(cfg.keep_days, 0);
+	assert_int_equal(cfg.lock_wait, 3600);
+	config_free(&cfg);
+	assert_int_equal(load(f, "[store]\nkeep_days = -1\nlock_wait = 3601\n",
+	    &cfg, &err), -1);
+	assert_non_null(strstr(err, ":2: keep_days must be a number"));
+	assert_non_null(strstr(err, ":3: lock_wait must be a number from 0 "
+	    "to 3600"));
+	free(err);
+	config_free(&cfg);
+	err = NULL;
+	assert_int_equal(load(f, "[store]\nkeep_days = forever\n", &cfg,
+	    &err), -1);
+	free(err);
+	config_free(&cfg);
+}
+
 static void
 test_loopback(void **state)
 {
@@ -393,6 +444,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_check_missing, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_check_plaintext, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_store_keys, setup,
 		    teardown),
 		cmocka_unit_test(test_loopback),
 	};

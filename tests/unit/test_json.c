@@ -27,6 +27,10 @@ test_escapes(void **state)
 		{ "l1\nl2\r\t", "\"l1\\nl2\\r\\t\"" },
 		{ "\x01x\x1f", "\"\\u0001x\\u001f\"" },
 		{ "\xc2\xa3 caf\xc3\xa9", "\"\xc2\xa3 caf\xc3\xa9\"" },
+		/* not UTF-8 (a Latin-1 name): U+FFFD, so the output stays
+		 * JSON that a strict reader (Jansson, on import) takes */
+		{ "Ren\xe9" "e", "\"Ren\xef\xbf\xbd" "e\"" },
+		{ "\xff\xfe\"", "\"\xef\xbf\xbd\xef\xbf\xbd\\\"\"" },
 	};
 	size_t i;
 

@@ -614,6 +614,65 @@ test_many_rules(void **state)
 	rules_free(&rs);
 }
 
+/* put DIR/NAME with text */
+static void
+put(const char *dir, const char *name, const char *text)
+{
+	char *path = xasprintf("%s/%s", dir, name);
+	FILE *f = fopen(path, "w");
+
+	assert_non_null(f);
+	fputs(text, f);
+	fclose(f);
+	free(path);
+}
+
+/* A local directory over a shipped one: same name replaces (an empty
+ * file switches off), new names add, includes prefer the local file. */
+static void
+test_layered(void **state)
+{
+	char shipped[] = "/tmp/test_rules_shipXXXXXX";
+	char local[] = "/tmp/test_rules_localXXXXXX";
+	struct ruleset *rs = NULL;
+	char *err = NULL, *cmd;
+
+	(void)state;
+	assert_non_null(mkdtemp(shipped));
+	assert_non_null(mkdtemp(local));
+	put(shipped, "10-a.rules", "category a\nthreshold 1\n"
+	    "include common.inc\n");
+	put(shipped, "common.inc", "word text +1 shippedword\n");
+	put(shipped, "20-b.rules", "category b\nthreshold 1\n"
+	    "word text +1 bee\n");
+	put(shipped, "30-c.rules", "category c\nthreshold 1\n"
+	    "word text +1 sea\n");
+	put(local, "20-b.rules", "");
+	put(local, "common.inc", "word text +1 localword\n");
+	put(local, "40-d.rules", "category d\nthreshold 1\n"
+	    "word text +1 dee\n");
+	assert_int_equal(rules_load_layered(shipped, local, &rs, &err), 0);
+	assert_null(err);
+	assert_int_equal(rules_ncategories(rs), 3);
+	assert_string_equal(rules_category_id(rs, 0), "a");
+	assert_string_equal(rules_category_id(rs, 1), "c");
+	assert_string_equal(rules_category_id(rs, 2), "d");
+	assert_int_equal(score_in(rs, "a", NULL, "localword", NULL, NULL), 1);
+	assert_int_equal(score_in(rs, "a", NULL, "shippedword", NULL, NULL),
+	    -1);
+	rules_free(&rs);
+	/* a local directory that is not there is an error, not silence */
+	cmd = xasprintf("rm -rf %s", local);
+	assert_int_equal(system(cmd), 0);
+	assert_int_equal(rules_load_layered(shipped, local, &rs, &err), -1);
+	assert_non_null(strstr(err, "cannot open directory"));
+	free(err);
+	free(cmd);
+	cmd = xasprintf("rm -rf %s", shipped);
+	assert_int_equal(system(cmd), 0);
+	free(cmd);
+}
+
 int
 main(void)
 {
@@ -635,6 +694,7 @@ main(void)
 		cmocka_unit_test(test_explain),
 		cmocka_unit_test(test_bad_utf8_input),
 		cmocka_unit_test(test_many_rules),
+		cmocka_unit_test(test_layered),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
