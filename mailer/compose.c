@@ -459,17 +459,37 @@ serialize(GMimeMessage *msg, char **msg_r, size_t *len_r)
 	GMimeFormatOptions *fo = g_mime_format_options_new();
 	GMimeStream *mem = g_mime_stream_mem_new();
 	GByteArray *ba;
+	const char *in;
 	char *out;
+	size_t i, n, bare_lf = 0;
 
 	g_mime_format_options_set_newline_format(fo, GMIME_NEWLINE_FORMAT_DOS);
 	g_mime_object_write_to_stream(GMIME_OBJECT(msg), fo, mem);
 	g_mime_stream_flush(mem);
 	ba = g_mime_stream_mem_get_byte_array(GMIME_STREAM_MEM(mem));
-	out = xmalloc(ba->len + 1);
-	memcpy(out, ba->data, ba->len);
-	out[ba->len] = '\0';
+	in = (const char *)ba->data;
+	/*
+	 * GMime's DOS newlines miss a bare CR (a forwarded original's
+	 * header or 7-bit text) and the LF of a multipart it could not
+	 * split (no boundary): SMTP allows CRLF only, and CR/LF oddities
+	 * around a "." are what SMTP smuggling uses.  A bare LF becomes
+	 * CRLF, a bare CR a space.
+	 */
+	for (i = 0; i < ba->len; i++)
+		if (in[i] == '\n' && (i == 0 || in[i - 1] != '\r'))
+			bare_lf++;
+	out = xmalloc(ba->len + bare_lf + 1);
+	for (i = n = 0; i < ba->len; i++) {
+		if (in[i] == '\n' && (i == 0 || in[i - 1] != '\r'))
+			out[n++] = '\r';
+		if (in[i] == '\r' && (i + 1 == ba->len || in[i + 1] != '\n'))
+			out[n++] = ' ';
+		else
+			out[n++] = in[i];
+	}
+	out[n] = '\0';
 	*msg_r = out;
-	*len_r = ba->len;
+	*len_r = n;
 	g_object_unref(mem);
 	g_mime_format_options_free(fo);
 }
@@ -541,6 +561,119 @@ out:
 	return ret;
 }
 
+/* 1 when the bytes of s could go on the wire as they are: no NUL, no
+ * 8-bit byte, no CR without LF, no line over 998 octets. */
+static int
+raw_wire_safe(GMimeStream *s)
+{
+	char buf[4096];
+	gssize n, i;
+	size_t col = 0;
+	int cr = 0, ok = 1;
+
+	g_mime_stream_reset(s);
+	while (ok && (n = g_mime_stream_read(s, buf, sizeof(buf))) > 0) {
+		for (i = 0; i < n && ok; i++) {
+			unsigned char c = (unsigned char)buf[i];
+
+			if (c == '\n') {
+				col = 0;
+				cr = 0;
+			} else if (cr || c == 0 || c >= 0x80 || ++col > 998) {
+				ok = 0;
+			} else if (c == '\r') {
+				cr = 1;
+				col--;
+			}
+		}
+	}
+	g_mime_stream_reset(s);
+	return ok && !cr;
+}
+
+/*
+ * The original's header lines are copied as they came too: one over 998
+ * octets, or with a NUL, a bare CR or an 8-bit byte, would go on the
+ * wire so.  Such a header is set again from its decoded value, which
+ * GMime folds (and encodes where it must).
+ */
+static void
+headers_wire_safe(GMimeObject *o)
+{
+	GMimeHeaderList *list = g_mime_object_get_header_list(o);
+	int i, n = list ? g_mime_header_list_get_count(list) : 0;
+
+	for (i = 0; i < n; i++) {
+		GMimeHeader *hdr = g_mime_header_list_get_header_at(list, i);
+		const char *raw = g_mime_header_get_raw_value(hdr);
+		const char *name = g_mime_header_get_name(hdr);
+		const unsigned char *q;
+		size_t col = strlen(name) + 1;
+		int ok = 1;
+		char *v;
+
+		for (q = (const unsigned char *)raw; q && *q && ok; q++) {
+			if (*q == '\n')
+				col = 0;
+			else if (*q >= 0x80 || ++col > 998 ||
+			    (*q == '\r' && q[1] != '\n'))
+				ok = 0;
+		}
+		if (ok)
+			continue;
+		v = xstrdup(g_mime_header_get_value(hdr));
+		g_mime_header_set_value(hdr, NULL, v, "utf-8");
+		free(v);
+	}
+}
+
+/*
+ * g_mime_object_encode() leaves a part alone when its header says base64
+ * or quoted-printable (or 7bit), and GMime then copies its bytes as they
+ * came: a NUL, raw 8-bit text or a 5,000-octet line would go out as
+ * they are.  Such a part is decoded and encoded again, as
+ * quoted-printable if it claimed base64, else as base64.
+ */
+static void
+wire_safe(GMimeObject *o)
+{
+	GMimeContentEncoding enc;
+	GMimeDataWrapper *w;
+	GMimeObject *sub;
+	int i, n;
+
+	headers_wire_safe(o);
+	if (GMIME_IS_MESSAGE(o)) {
+		if ((sub = g_mime_message_get_mime_part(GMIME_MESSAGE(o))))
+			wire_safe(sub);
+	} else if (GMIME_IS_MESSAGE_PART(o)) {
+		GMimeMessage *m = g_mime_message_part_get_message(
+		    GMIME_MESSAGE_PART(o));
+
+		if (m)
+			wire_safe(GMIME_OBJECT(m));
+	} else if (GMIME_IS_MULTIPART(o)) {
+		n = g_mime_multipart_get_count(GMIME_MULTIPART(o));
+		for (i = 0; i < n; i++)
+			wire_safe(g_mime_multipart_get_part(GMIME_MULTIPART(o),
+			    i));
+	} else if (GMIME_IS_PART(o) &&
+	    (w = g_mime_part_get_content(GMIME_PART(o)))) {
+		enc = g_mime_part_get_content_encoding(GMIME_PART(o));
+		/* written through an encoder: safe whatever came in */
+		if ((enc == GMIME_CONTENT_ENCODING_BASE64 ||
+		    enc == GMIME_CONTENT_ENCODING_QUOTEDPRINTABLE ||
+		    enc == GMIME_CONTENT_ENCODING_UUENCODE) &&
+		    g_mime_data_wrapper_get_encoding(w) != enc)
+			return;
+		if (!raw_wire_safe(g_mime_data_wrapper_get_stream(w)))
+			g_mime_part_set_content_encoding(GMIME_PART(o),
+			    enc == GMIME_CONTENT_ENCODING_BASE64 ?
+			    GMIME_CONTENT_ENCODING_QUOTEDPRINTABLE :
+			    GMIME_CONTENT_ENCODING_BASE64);
+	}
+}
+
 static int
 tag_ok(const char *tag)
 {
@@ -591,9 +724,11 @@ compose_forward(const struct compose_head *h, const char *tag,
 		goto out;
 	}
 	/* Raw 8bit parts of the original would break 7-bit relays and the
-	 * 998-octet line limit; base64 and QP parts are left alone. */
+	 * 998-octet line limit; base64 and QP parts are left alone unless
+	 * their bytes are not what they claim. */
 	g_mime_object_encode(GMIME_OBJECT(original),
 	    GMIME_ENCODING_CONSTRAINT_7BIT);
+	wire_safe(GMIME_OBJECT(original));
 
 	msg = g_mime_message_new(TRUE);
 	prefix = xasprintf("[%s]", tag);

@@ -512,6 +512,10 @@ html_to_doc(struct doc *d, const char *html, size_t len,
 	if (lim->max_html && len > lim->max_html) {
 		log_debug("html part cut to %zu bytes", lim->max_html);
 		len = lim->max_html;
+		/* not inside a character: libxml2 would keep the broken
+		 * sequence and the text would no longer be UTF-8 */
+		while (len > 0 && ((unsigned char)html[len] & 0xc0) == 0x80)
+			len--;
 	}
 	if (len > INT32_MAX)
 		len = INT32_MAX;

@@ -89,6 +89,15 @@ enum imap_status imap_mark_seen(struct imap *im, const uint32_t *uids,
 enum imap_status imap_move(struct imap *im, const uint32_t *uids, size_t n,
     const char *dest, char **err_r);
 
+/*
+ * For the fuzzer and tests: while data is not NULL, imap_open() reads
+ * the server's side of the session from the len bytes at data (borrowed
+ * until the next call) instead of connecting, and drops what it sends.
+ * Use it with tls = none: there is no handshake to replay.  Not
+ * thread-safe; imap_set_replay(NULL, 0) restores the network.
+ */
+void imap_set_replay(const char *data, size_t len);
+
 /* A UTF-8 folder name in IMAP's modified UTF-7 ("Bülletins" ->
  * "B&APw-lletins"); NULL when it cannot be encoded.  Caller frees. */
 char *imap_folder_encode(const char *name);

@@ -520,7 +520,8 @@ doc_from_text(struct doc *d, const char *text, size_t len)
 	flush_quote(d, &q);
 	if (item.len)
 		add_text_block(d, BLOCK_LIST_ITEM, item_level, item.data);
-	flush_para(d, &v[para], npara, 1);
+	if (npara)   /* v is NULL for an empty text */
+		flush_para(d, &v[para], npara, 1);
 	buf_free(&q);
 	buf_free(&item);
 	free(v);

@@ -837,10 +837,44 @@ looks_binary(const char *s, size_t n)
 	return ctl * 100 > n;
 }
 
+/*
+ * Where a header block grows past cap: the offset of the line that does
+ * it, or len.  GMime keeps every header field with its own allocations
+ * (a million short fields cost it half a gigabyte) and has no limit of
+ * its own, so the message is cut there, as an oversized one is.  A block
+ * is the top one, or the lines after a "--" line (a part's, once a
+ * boundary) up to a blank line; a body line starting with "--" only opens
+ * a short false block.
+ */
+static size_t
+header_flood(const char *raw, size_t len, size_t cap)
+{
+	const char *p = raw, *end = raw + len, *nl, *start = raw;
+	int in_hdr = 1;
+
+	while (p < end) {
+		nl = memchr(p, '\n', (size_t)(end - p));
+		if (!nl)
+			nl = end;
+		if (in_hdr) {
+			if (nl == p || (nl == p + 1 && *p == '\r'))
+				in_hdr = 0;
+			else if ((size_t)(nl - start) > cap)
+				return (size_t)(p - raw);
+		} else if (nl - p >= 2 && p[0] == '-' && p[1] == '-') {
+			in_hdr = 1;
+			start = nl;
+		}
+		p = nl + 1;
+	}
+	return len;
+}
+
 struct message *
 message_parse(const char *raw, size_t len, const struct limits *lim,
     char **err_r)
 {
+	size_t flood;
 	struct message *m = NULL;
 	struct parse p;
 	GByteArray *arr = NULL;
@@ -880,6 +914,12 @@ message_parse(const char *raw, size_t len, const struct limits *lim,
 	if (cut)
 		note_problem(m, xasprintf("message cut from %zu to %zu bytes",
 		    cut, len));
+	if (lim->max_header && (flood = header_flood(raw, len,
+	    lim->max_header)) < len) {
+		note_problem(m, xasprintf("header block over %zu bytes: "
+		    "message cut at byte %zu", lim->max_header, flood));
+		len = flood;
+	}
 
 	/* The memory stream reads the caller's bytes where they are: the
 	 * array is ours, its data is not, and the stream never writes to

@@ -12,7 +12,9 @@
 #include <iconv.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <libetpan/libetpan.h>
 
@@ -24,7 +26,12 @@
 struct imap {
 	mailimap *mi;
 	int dead;               /* stream lost: no LOGOUT */
+	char *refused;          /* why the guard cut the stream, or NULL */
 };
+
+/* libetpan exports it; Debian does not install its header (connect.h). */
+int mail_tcp_connect_timeout(const char *server, uint16_t port,
+    time_t timeout);
 
 /* The server's last response text, cleaned for a log line; "" when
  * none.  Caller frees. */
@@ -54,6 +61,10 @@ fail(struct imap *im, int r, const char *what, char **err_r)
 	switch (r) {
 	case MAILIMAP_ERROR_STREAM:
 		im->dead = 1;
+		if (im->refused) {
+			*err_r = xasprintf("%s: %s", what, im->refused);
+			return IMAP_PROTOCOL;
+		}
 		*err_r = xasprintf("%s: connection lost or timed out", what);
 		return IMAP_UNAVAILABLE;
 	case MAILIMAP_ERROR_CONNECTION_REFUSED:
@@ -95,6 +106,102 @@ is_ip_literal(const char *host)
 	    inet_pton(AF_INET6, host, a) == 1;
 }
 
+/*
+ * A transcript instead of a socket (imap_set_replay): reads come from
+ * the bytes given, writes are dropped.  For the fuzzer and tests.
+ */
+static struct {
+	const char *data;
+	size_t len;
+} replay;
+
+struct replay_stream {
+	const char *p;
+	size_t left;
+};
+
+static ssize_t
+replay_read(mailstream_low *s, void *buf, size_t n)
+{
+	struct replay_stream *rs = s->data;
+
+	if (!rs->left)
+		return -1;   /* the server hung up */
+	if (n > rs->left)
+		n = rs->left;
+	memcpy(buf, rs->p, n);
+	rs->p += n;
+	rs->left -= n;
+	return (ssize_t)n;
+}
+
+static ssize_t
+replay_write(mailstream_low *s, const void *buf, size_t n)
+{
+	(void)s;
+	(void)buf;
+	return (ssize_t)n;
+}
+
+static int
+replay_close(mailstream_low *s)
+{
+	(void)s;
+	return 0;
+}
+
+static int
+replay_get_fd(mailstream_low *s)
+{
+	(void)s;
+	return -1;
+}
+
+static void
+replay_free(mailstream_low *s)
+{
+	free(s->data);
+	free(s);
+}
+
+static void
+replay_cancel(mailstream_low *s)
+{
+	(void)s;
+}
+
+static struct mailstream_cancel *
+replay_get_cancel(mailstream_low *s)
+{
+	(void)s;
+	return NULL;
+}
+
+static carray *
+replay_get_certificate_chain(mailstream_low *s)
+{
+	(void)s;
+	return NULL;
+}
+
+static mailstream_low_driver replay_driver = {
+	.mailstream_read = replay_read,
+	.mailstream_write = replay_write,
+	.mailstream_close = replay_close,
+	.mailstream_get_fd = replay_get_fd,
+	.mailstream_free = replay_free,
+	.mailstream_cancel = replay_cancel,
+	.mailstream_get_cancel = replay_get_cancel,
+	.mailstream_get_certificate_chain = replay_get_certificate_chain,
+};
+
+void
+imap_set_replay(const char *data, size_t len)
+{
+	replay.data = data;
+	replay.len = len;
+}
+
 /* Called by libetpan before the TLS handshake. */
 static void
 tls_setup(struct mailstream_ssl_context *ctx, void *data)
@@ -105,6 +212,302 @@ tls_setup(struct mailstream_ssl_context *ctx, void *data)
 	if (!is_ip_literal(host))
 		mailstream_ssl_set_server_name(ctx,
 		    (char *)(uintptr_t)host);
+}
+
+/* A stream over the replay transcript; NULL when out of memory. */
+static mailstream *
+replay_stream(void)
+{
+	struct replay_stream *rs = xcalloc(1, sizeof(*rs));
+	mailstream_low *low;
+	mailstream *stream;
+
+	rs->p = replay.data;
+	rs->left = replay.len;
+	if (!(low = mailstream_low_new(rs, &replay_driver))) {
+		free(rs);
+		return NULL;
+	}
+	if (!(stream = mailstream_new(low, 8192)))
+		mailstream_low_free(low);
+	return stream;
+}
+
+/*
+ * The guard: a filter between the connection and libetpan's parser (on
+ * every stream, from the greeting on).  It follows the server's lines
+ * and literals and cuts the stream, as if the connection were lost, at
+ * an answer libetpan 1.9.4 cannot take (tests/fuzz/README.md):
+ *  - a literal over IMAP_MAX_LITERAL: libetpan allocates the announced
+ *    size before it reads a byte ("{4294967295}" is 4 GB);
+ *  - a PERMANENTFLAGS code whose flag list is not well formed: its
+ *    parser then frees a NULL list and crashes, even in the greeting,
+ *    which comes before the certificate is checked.
+ * fail() reports the reason instead of "connection lost".
+ */
+#define IMAP_MAX_LITERAL ((1u << 30) + 65536)  /* max_message_size + */
+#define GUARD_KEEP 4096         /* bytes of a line kept for the checks */
+
+struct guard {
+	mailstream_low *inner;
+	struct imap *im;
+	char line[GUARD_KEEP];  /* the start of the current line */
+	size_t n;
+	char tail[64];          /* its last bytes, for "{123}" at the end */
+	size_t ntail;
+	uint64_t literal;       /* literal bytes still to come */
+	int cut;
+};
+
+static int
+atom_char(unsigned char c)
+{
+	return c > 0x20 && c < 0x7f && !strchr("(){%*\"\\]", c);
+}
+
+/* 1 when the PERMANENTFLAGS code at p (if any) has a flag list libetpan
+ * parses: " (" flags separated by single spaces ")". */
+static int
+perm_flags_ok(const char *p, const char *end)
+{
+	static const char code[] = "[PERMANENTFLAGS";
+	const char *q;
+
+	for (; p + sizeof(code) - 1 <= end; p++) {
+		if (strncasecmp(p, code, sizeof(code) - 1))
+			continue;
+		q = p + sizeof(code) - 1;
+		if (end - q < 2 || q[0] != ' ' || q[1] != '(')
+			return 0;
+		for (q += 2; q < end && *q != ')'; q++) {
+			if (*q == '\\' && q + 1 < end && q[1] == '*')
+				q += 2;
+			else {
+				if (*q == '\\')
+					q++;
+				if (q >= end || !atom_char((unsigned char)*q))
+					return 0;
+				while (q < end && atom_char((unsigned char)*q))
+					q++;
+			}
+			if (q >= end || (*q != ' ' && *q != ')'))
+				return 0;
+			if (*q == ')')
+				break;
+		}
+		if (q >= end)
+			return 0;
+		p = q;
+	}
+	return 1;
+}
+
+/* At the end of a line: its literal, if it announces one, and its
+ * PERMANENTFLAGS.  Returns 0, or -1 with im->refused set. */
+static int
+guard_line(struct guard *g)
+{
+	const char *t = g->tail, *e = g->tail + g->ntail, *d;
+	uint64_t v = 0;
+
+	while (e > t && (e[-1] == '\n' || e[-1] == '\r'))
+		e--;
+	if (e > t && e[-1] == '}') {
+		e--;
+		if (e > t && e[-1] == '+')
+			e--;
+		for (d = e; d > t && d[-1] >= '0' && d[-1] <= '9'; d--)
+			;
+		/* digits up to the start of a full tail: a number too long
+		 * to be a size we take */
+		if (d == t && d < e && g->ntail == sizeof(g->tail))
+			v = (uint64_t)IMAP_MAX_LITERAL + 1;
+		else if (d < e && d > t && d[-1] == '{')
+			for (; d < e && v <= IMAP_MAX_LITERAL; d++)
+				v = v * 10 + (uint64_t)(*d - '0');
+		if (v > IMAP_MAX_LITERAL) {
+			g->im->refused = xasprintf("the server announced a "
+			    "literal over %u bytes", IMAP_MAX_LITERAL);
+			return -1;
+		}
+		g->literal = v;
+	}
+	if (!perm_flags_ok(g->line, g->line + g->n)) {
+		g->im->refused = xstrdup("the server sent a PERMANENTFLAGS "
+		    "list that cannot be parsed");
+		return -1;
+	}
+	g->n = g->ntail = 0;
+	return 0;
+}
+
+/* Follows len bytes from the server.  Returns how many of them may go
+ * on to libetpan: all, or those before a line it must not see (then
+ * g->cut is set). */
+static size_t
+guard_scan(struct guard *g, const char *p, size_t len)
+{
+	size_t i = 0, start = 0;   /* where the current line began here */
+
+	while (i < len) {
+		if (g->literal) {
+			size_t k = len - i < g->literal ? len - i :
+			    (size_t)g->literal;
+
+			g->literal -= k;
+			i += k;
+			start = i;
+			continue;
+		}
+		if (g->n < sizeof(g->line))
+			g->line[g->n++] = p[i];
+		if (g->ntail == sizeof(g->tail)) {
+			memmove(g->tail, g->tail + 1, sizeof(g->tail) - 1);
+			g->ntail--;
+		}
+		g->tail[g->ntail++] = p[i];
+		if (p[i++] == '\n') {
+			if (guard_line(g) < 0) {
+				g->cut = 1;
+				return start;
+			}
+			start = i;
+		}
+	}
+	return len;
+}
+
+static ssize_t
+guard_read(mailstream_low *s, void *buf, size_t n)
+{
+	struct guard *g = s->data;
+	ssize_t r;
+	size_t ok;
+
+	if (g->cut)
+		return -1;
+	r = mailstream_low_read(g->inner, buf, n);
+	if (r <= 0)
+		return r;
+	/* what came before the bad line goes on; the next read fails */
+	ok = guard_scan(g, buf, (size_t)r);
+	return g->cut && !ok ? -1 : (ssize_t)ok;
+}
+
+static ssize_t
+guard_write(mailstream_low *s, const void *buf, size_t n)
+{
+	return mailstream_low_write(((struct guard *)s->data)->inner, buf, n);
+}
+
+static int
+guard_close(mailstream_low *s)
+{
+	return mailstream_low_close(((struct guard *)s->data)->inner);
+}
+
+static int
+guard_get_fd(mailstream_low *s)
+{
+	return mailstream_low_get_fd(((struct guard *)s->data)->inner);
+}
+
+/* what libetpan's STARTTLS does to the socket stream it replaces: free,
+ * not close (the TLS stream goes on on its descriptor) */
+static void
+guard_free(mailstream_low *s)
+{
+	struct guard *g = s->data;
+
+	mailstream_low_free(g->inner);
+	free(g);
+	free(s);
+}
+
+static void
+guard_cancel(mailstream_low *s)
+{
+	mailstream_low_cancel(((struct guard *)s->data)->inner);
+}
+
+static struct mailstream_cancel *
+guard_get_cancel(mailstream_low *s)
+{
+	return mailstream_low_get_cancel(((struct guard *)s->data)->inner);
+}
+
+static carray *
+guard_get_certificate_chain(mailstream_low *s)
+{
+	return mailstream_low_get_certificate_chain(
+	    ((struct guard *)s->data)->inner);
+}
+
+static mailstream_low_driver guard_driver = {
+	.mailstream_read = guard_read,
+	.mailstream_write = guard_write,
+	.mailstream_close = guard_close,
+	.mailstream_get_fd = guard_get_fd,
+	.mailstream_free = guard_free,
+	.mailstream_cancel = guard_cancel,
+	.mailstream_get_cancel = guard_get_cancel,
+	.mailstream_get_certificate_chain = guard_get_certificate_chain,
+};
+
+/* Puts a guard between stream and its present low-level stream. */
+static int
+guard_stream(struct imap *im, mailstream *stream)
+{
+	struct guard *g = xcalloc(1, sizeof(*g));
+	mailstream_low *low;
+
+	g->inner = mailstream_get_low(stream);
+	g->im = im;
+	if (!(low = mailstream_low_new(g, &guard_driver))) {
+		free(g);
+		return -1;
+	}
+	mailstream_set_low(stream, low);
+	return 0;
+}
+
+/*
+ * What mailimap_ssl_connect_with_callback() and mailimap_socket_connect()
+ * do, with the guard in place before the greeting is read (or over the
+ * replay transcript).  Returns libetpan's code.
+ */
+static int
+connect_guarded(struct imap *im, const struct imap_config *ic)
+{
+	mailstream *stream;
+	int fd;
+
+	if (replay.data) {
+		stream = replay_stream();
+	} else {
+		fd = mail_tcp_connect_timeout(ic->host, (uint16_t)ic->port,
+		    ic->timeout);
+		if (fd < 0)
+			return MAILIMAP_ERROR_CONNECTION_REFUSED;
+		if (ic->tls == IMAP_TLS_IMAPS)
+			stream = mailstream_ssl_open_with_callback_timeout(fd,
+			    ic->timeout, tls_setup, ic->host);
+		else
+			stream = mailstream_socket_open_timeout(fd,
+			    ic->timeout);
+		if (!stream) {
+			close(fd);
+			return ic->tls == IMAP_TLS_IMAPS ? MAILIMAP_ERROR_SSL :
+			    MAILIMAP_ERROR_MEMORY;
+		}
+	}
+	if (!stream)
+		return MAILIMAP_ERROR_MEMORY;
+	if (guard_stream(im, stream) < 0) {
+		mailstream_close(stream);
+		return MAILIMAP_ERROR_MEMORY;
+	}
+	return mailimap_connect(im->mi, stream);
 }
 
 /* Checks the certificate chain the stream negotiated. */
@@ -147,6 +550,8 @@ connect_failed(struct imap *im, int r, const struct imap_config *ic,
 	double took;
 
 	im->dead = 1;
+	if (im->refused)
+		return fail(im, r, "connect", err_r);
 	clock_gettime(CLOCK_MONOTONIC, &now);
 	took = (double)(now.tv_sec - start->tv_sec) +
 	    (double)(now.tv_nsec - start->tv_nsec) / 1e9;
@@ -195,12 +600,7 @@ imap_open(const struct imap_config *ic, const char *password,
 		goto out;
 	}
 	mailimap_set_timeout(im->mi, ic->timeout);
-	if (ic->tls == IMAP_TLS_IMAPS)
-		r = mailimap_ssl_connect_with_callback(im->mi, ic->host,
-		    (uint16_t)ic->port, tls_setup, ic->host);
-	else
-		r = mailimap_socket_connect(im->mi, ic->host,
-		    (uint16_t)ic->port);
+	r = connect_guarded(im, ic);
 	if (r != MAILIMAP_NO_ERROR_AUTHENTICATED &&
 	    r != MAILIMAP_NO_ERROR_NON_AUTHENTICATED &&
 	    r != MAILIMAP_NO_ERROR) {
@@ -220,6 +620,12 @@ imap_open(const struct imap_config *ic, const char *password,
 		}
 		mailstream_low_set_timeout(
 		    mailstream_get_low(im->mi->imap_stream), ic->timeout);
+		/* STARTTLS replaced the guarded stream */
+		if (guard_stream(im, im->mi->imap_stream) < 0) {
+			*err_r = xstrdup("out of memory");
+			im->dead = 1;
+			goto out;
+		}
 	}
 	if (ic->tls != IMAP_TLS_NONE &&
 	    (ret = verify_peer(im, ic, err_r)) != IMAP_OK) {
@@ -254,6 +660,7 @@ imap_close(struct imap **imp)
 			mailimap_logout(im->mi);
 		mailimap_free(im->mi);
 	}
+	free(im->refused);
 	free(im);
 	*imp = NULL;
 }
@@ -462,6 +869,8 @@ imap_uids_from(struct imap *im, uint32_t first, uint32_t **uids_r,
 	/* sizes let the caller cap a batch's bytes, not only its count */
 	r = mailimap_uid_fetch(im->mi, set, ft, &result);
 	if (r != MAILIMAP_NO_ERROR) {
+		/* on a NO libetpan has freed the list it left in result */
+		result = NULL;
 		ret = fail(im, r, "uid fetch", err_r);
 		goto out;
 	}
@@ -548,6 +957,7 @@ imap_fetch(struct imap *im, const uint32_t *uids, size_t n, size_t max_size,
 	 */
 	r = mailimap_uid_fetch(im->mi, set, ft, &result);
 	if (r != MAILIMAP_NO_ERROR) {
+		result = NULL;   /* freed by libetpan on a NO */
 		ret = fail(im, r, "uid fetch", err_r);
 		goto out;
 	}

@@ -532,6 +532,9 @@ tpl_url_ok(const char *url)
 	for (q = (const unsigned char *)url; *q; q++)
 		if (*q <= 0x20 || *q == 0x7f)
 			return 0;
+	/* it is written out as it is, into UTF-8 parts */
+	if (!utf8_valid(url, len))
+		return 0;
 	for (i = 0; i < ARRAY_SIZE(schemes); i++) {
 		size_t n = strlen(schemes[i]);
 
@@ -580,6 +583,7 @@ struct render {
 	const struct tpl *t;
 	const struct tpl_data *stack[TPL_MAX_DEPTH + 2];
 	size_t depth;
+	size_t steps;      /* nodes and list passes, against TPL_MAX_STEPS */
 	struct buf out;
 	char *err;
 };
@@ -627,6 +631,18 @@ put_value(struct render *r, const char *s)
 	return rc;
 }
 
+/* Counts one step (a node, or a pass over a list element); 1 with
+ * r->err set past TPL_MAX_STEPS. */
+static int
+too_costly(struct render *r)
+{
+	if (++r->steps <= TPL_MAX_STEPS)
+		return 0;
+	r->err = xasprintf("%s: more than %d steps to render", r->t->name,
+	    TPL_MAX_STEPS);
+	return 1;
+}
+
 static int
 render_nodes(struct render *r, const struct nodes *ns)
 {
@@ -637,6 +653,8 @@ render_nodes(struct render *r, const struct nodes *ns)
 		const struct tpl_entry *e;
 		int rc = 0;
 
+		if (too_costly(r))
+			return -1;
 		switch (n->kind) {
 		case NODE_TEXT:
 			rc = buf_add(&r->out, n->s, n->len);
@@ -666,6 +684,8 @@ render_nodes(struct render *r, const struct nodes *ns)
 				break;
 			}
 			for (k = 0; k < e->n_items; k++) {
+				if (too_costly(r))
+					return -1;
 				r->stack[r->depth++] = e->items[k];
 				rc = render_nodes(r, &n->kids);
 				r->depth--;

@@ -44,10 +44,14 @@ enum tpl_mode {
 	TPL_HTML,       /* & < > " ' as entities */
 };
 
-/* Ceilings: a template file, section nesting, rendered output. */
+/* Ceilings: a template file, section nesting, rendered output, and the
+ * steps of one render, nodes visited and passes over list elements
+ * (sections nested over the same list repeat the work, without output,
+ * as many times as the list has elements to the power of the nesting). */
 #define TPL_MAX_FILE   (1024 * 1024)
 #define TPL_MAX_DEPTH  16
 #define TPL_MAX_OUTPUT (16 * 1024 * 1024)
+#define TPL_MAX_STEPS  (4 * 1024 * 1024)
 
 struct tpl;        /* a parsed template */
 struct tpl_data;   /* a map from names to values and lists of maps */
@@ -71,7 +75,8 @@ void tpl_free(struct tpl **t);
  * Renders t against d.  Returns 0 with *out_r (NUL-terminated, caller
  * frees) and, when len_r is not NULL, its length; or -1 with *err_r
  * ("FILE:LINE: unknown variable 'x'", "FILE:LINE: 'x' is a list",
- * "FILE: output larger than N bytes"; caller frees).  A {{name}} that no
+ * "FILE: output larger than N bytes", "FILE: more than N steps to
+ * render"; caller frees).  A {{name}} that no
  * enclosing map defines is an error, so a misspelt name is not silently
  * blank; a section over an absent name is simply false.
  */
@@ -100,7 +105,8 @@ void tpl_data_set_int(struct tpl_data *d, const char *name, long value);
 void tpl_data_set_bool(struct tpl_data *d, const char *name, int value);
 /*
  * A link.  Only http:, https: and mailto: URLs (scheme in any case, no
- * white space or control characters, at most TPL_MAX_URL bytes) are kept;
+ * white space or control characters, valid UTF-8, at most TPL_MAX_URL
+ * bytes) are kept;
  * anything else sets the name to "" (false, so {{#name}} hides the link)
  * and returns -1.  Returns 0 when kept.
  */

@@ -15,6 +15,7 @@ const struct limits limits_default = {
 	.max_items = 200,
 	.max_item_text = 256u << 10,
 	.max_html = 8u << 20,
+	.max_header = 256u << 10,
 };
 
 static void
@@ -335,7 +336,16 @@ utf8_valid(const char *str, size_t n)
 	while (i < n) {
 		c = s[i];
 		if (c < 0x80) {
+			uint64_t w;
+
+			/* runs of ASCII, most of any text: 8 bytes a step */
 			i++;
+			while (n - i >= 8) {
+				memcpy(&w, s + i, 8);
+				if (w & UINT64_C(0x8080808080808080))
+					break;
+				i += 8;
+			}
 			continue;
 		}
 		if (c >= 0xc2 && c <= 0xdf)

@@ -85,6 +85,7 @@ struct limits {
 	unsigned max_items;        /* items kept per message */
 	size_t max_item_text;      /* bytes of text kept per item */
 	size_t max_html;           /* bytes of one HTML part given to libxml2 */
+	size_t max_header;         /* bytes of one header block */
 };
 extern const struct limits limits_default;
 

@@ -179,6 +179,11 @@ fetch wronghost "$T/wronghost.conf"
 check "certificate for another host name (wrong.example.org): exit 76" test $rc = 76
 check "... message mentions the certificate or host name" has wronghost 'certificate\|host'
 check "... nothing stored" test "$(count "$T/wronghost.db")" = 0 -o "$(count "$T/wronghost.db")" = none
+srv_conf "$T/wronghostst.conf" port="${SRV_IMAP[wronghost]}" tls=starttls
+fetch wronghostst "$T/wronghostst.conf"
+check "starttls to a certificate for another host name: exit 76" test $rc = 76
+check "... message mentions the certificate or host name" has wronghostst 'certificate\|host'
+check "... nothing stored" test "$(count "$T/wronghostst.db")" = 0 -o "$(count "$T/wronghostst.db")" = none
 srv_free_port
 dead=$SRV_PORT
 srv_conf "$T/dead.conf" port="$dead"

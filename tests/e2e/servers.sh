@@ -184,6 +184,8 @@ srv_init() {
 	SRV_OTHERCA=$SRV/ssl/otherca.pem
 	# a password that appears nowhere else, so that leaks can be grepped for
 	SRV_PW="pw-$(openssl rand -hex 10)-secret"
+	# tests/run.sh greps every test's output for these at the end
+	[ -z "${BULLETIN_SECRETS:-}" ] || printf '%s\n' "$SRV_PW" >>"$BULLETIN_SECRETS"
 	: >"$SRV/passwd"
 	if [ "$(id -u)" = 0 ]; then
 		if ! id "$SRV_CONF_USER" >/dev/null 2>&1; then

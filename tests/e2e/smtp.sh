@@ -3,10 +3,11 @@
 # only, well-formed multipart/alternative digests with the list headers,
 # one SMTP session for many messages, re-runs send nothing new, 4xx
 # deferred then sent, 5xx recorded failed, a connection dropped mid-DATA, STARTTLS with the test CA,
-# SMTPS, a wrong CA or password stops the run with nothing sent, plain
-# text to 127.0.0.1, kill -9 during a 300-digest send, and the password in
-# no output.  Skips (77) without python3-aiosmtpd/openssl/sqlite3 unless
-# CI=true.
+# SMTPS, a wrong CA, a certificate for another host name or a wrong
+# password stops the run with nothing sent, plain text refused to a
+# non-loopback host and accepted to 127.0.0.1, kill -9 during a
+# 300-digest send, and the password in no output.  Skips (77) without
+# python3-aiosmtpd/openssl/sqlite3 unless CI=true.
 #
 # Each scenario has its own store (a copy of one ingest of the sample
 # inbox) and its own recipient domain (@a.example, @b.example, ...), so
@@ -190,6 +191,38 @@ run e1 "$C" digest --period "$WEEK"
 checko e1 "a refused login: exit 69 (EX_UNAVAILABLE)" test "$rc" = 69
 check "... and says so (535)" has e1 "535\|auth\|login"
 check "... nothing was sent" test -z "$(rcpts main e.example)"
+
+# --- W: a certificate for another host name (wrong.example.org, signed by
+# the test CA): STARTTLS and SMTPS stop before AUTH, nothing sent ---------
+if SINK_CERT=wronghost sink_start wronghost --auth exact --user bulletin \
+	--password-file "$PW"; then
+	WH=${SINK_DIR[wronghost]}
+	scenario w w.example url="smtp://127.0.0.1:${SINK_PORT[wronghost]}"
+	run w1 "$C" digest --period "$WEEK"
+	checko w1 "STARTTLS to a certificate for another host name: exit 69" test "$rc" = 69
+	check "... says why (certificate or host name)" has w1 "certificate\|host name"
+	scenario x x.example url="smtps://127.0.0.1:${SINK_SMTPS[wronghost]}" tls=smtps
+	run x1 "$C" digest --period "$WEEK"
+	checko x1 "SMTPS to a certificate for another host name: exit 69" test "$rc" = 69
+	check "... says why (certificate or host name)" has x1 "certificate\|host name"
+	check "... neither sent anything" test "$(sink_count wronghost)" = 0
+	check "... nor tried AUTH (the password stays here)" \
+		sh -c "! grep -q '^auth ' '$WH/sessions.log'"
+	check "... the digests stay queued" \
+		test "$(sql "$D" "select count(*) from outbox where state='queued'")" = 3
+	sink_stop wronghost
+else
+	notok "a sink with a wrong-host certificate starts"
+fi
+
+# --- N: plain text to a host that is not loopback: refused unless
+# allow_plaintext, before connecting ----------------------------------------
+scenario n n.example url="smtp://mail.example.org:2525" tls=none ca_file=
+run n1 "$C" digest --period "$WEEK"
+checko n1 "tls = none to a non-loopback host: refused (exit 78)" test "$rc" = 78
+check "... saying so" has n1 "plain text"
+check "... the digests stay queued" \
+	test "$(sql "$D" "select count(*) from outbox where state='queued'")" = 3
 
 # --- F: SMTPS (implicit TLS) --------------------------------------------
 scenario f f.example url="smtps://127.0.0.1:${SINK_SMTPS[main]}" tls=smtps

@@ -32,6 +32,10 @@ file (default DIR/control), re-read at every MAIL, RCPT and DATA;
   drop_store = 0|1        store the dropped message anyway (a delivery whose
                           250 got lost: the sender cannot know)
   data_delay = SECONDS    sleep before answering each DATA (slows the sink)
+  tempfail_code = 4NN     the code tempfail answers (default 450; 421 also
+                          closes the connection after the reply, as a
+                          server shutting down does)
+  permfail_code = 5NN     the code permfail answers (default 550)
 
 Command line (ports are given by the caller, see servers.sh):
   smtp_sink.py --dir DIR --port P [--smtps-port P2] [--cert C --key K]
@@ -71,7 +75,8 @@ def log(*words):
 def control():
     """The control file as a dict (re-read on every call: tests edit it)."""
     c = {"tempfail": set(), "permfail": set(), "reject_at": "rcpt",
-         "drop_after": None, "drop_count": 1, "drop_store": 0, "data_delay": 0.0}
+         "drop_after": None, "drop_count": 1, "drop_store": 0, "data_delay": 0.0,
+         "tempfail_code": 450, "permfail_code": 550}
     try:
         with open(args.control, encoding="utf-8") as f:
             lines = f.read().splitlines()
@@ -86,7 +91,8 @@ def control():
             c[k] = {a.lower() for a in re.split(r"[\s,]+", v) if a}
         elif k == "reject_at":
             c[k] = v
-        elif k in ("drop_after", "drop_count", "drop_store"):
+        elif k in ("drop_after", "drop_count", "drop_store",
+                   "tempfail_code", "permfail_code"):
             c[k] = int(v) if v else None
         elif k == "data_delay":
             c[k] = float(v or 0)
@@ -96,10 +102,18 @@ def control():
 def verdict(c, addr):
     a = addr.lower()
     if a in c["tempfail"]:
-        return "450 4.2.1 Mailbox temporarily unavailable (sink tempfail)"
+        return "%d 4.2.1 Mailbox temporarily unavailable (sink tempfail)" % (
+            c["tempfail_code"] or 450)
     if a in c["permfail"]:
-        return "550 5.1.1 No such user (sink permfail)"
+        return "%d 5.1.1 No such user (sink permfail)" % (c["permfail_code"] or 550)
     return None
+
+
+def closing(server, reply):
+    """A 421 reply ends the session: the connection closes after it."""
+    if reply.startswith("421"):
+        asyncio.get_event_loop().call_soon(server.transport.close)
+    return reply
 
 
 def safe(addr):
@@ -123,7 +137,7 @@ class Handler:
         v = verdict(c, address) if c["reject_at"] == "rcpt" else None
         log("rcpt", server.sid, "to=" + address, "code=" + (v[:3] if v else "250"))
         if v:
-            return v
+            return closing(server, v)
         envelope.rcpt_tos.append(address)
         return "250 OK"
 
@@ -138,7 +152,7 @@ class Handler:
                 v = verdict(c, a)
                 if v:
                     log("reject", server.sid, "to=" + a, "code=" + v[:3])
-                    return v
+                    return closing(server, v)
         drop = (c["drop_after"] is not None and stats["messages"] >= c["drop_after"]
                 and drops_done < c["drop_count"])
         if not drop or c["drop_store"]:

@@ -557,6 +557,92 @@ test_forward(void **state)
 	buf_free(&orig);
 }
 
+/* Found by fuzz_message: GMime's DOS newlines left a bare CR from the
+ * original's header and the LF lines of a multipart it could not split
+ * (tests/fuzz/message/crashes/). */
+static void
+test_forward_line_ends(void **state)
+{
+	static const char *const origs[] = {
+		"From: a@example.org\r\nSubject: Missing boundary\r\n"
+		"MIME-Version: 1.0\r\nContent-Type: multipart/mixed\r\n\r\n"
+		"--XYZ\r\nContent-Type: text/plain\r\n\r\ntext\r\n--XYZ--\r\n",
+		"From: a@example.org\nSubject: one\rtwo\n\nbody\r.\rend\n",
+		"\n\r",
+	};
+	static const char qp_nul[] = "Subject: x\r\nMIME-Version: 1.0\r\n"
+	    "Content-Transfer-Encoding: quoted-printable\r\n\r\n"
+	    "NUL \0 and 8-bit \xff\xfe inside quoted-printable\r\n";
+	struct compose_head h = head();
+	struct buf b64 = BUF_INIT(0);
+	char *raw = NULL, *err = NULL;
+	size_t len, i;
+
+	(void)state;
+	for (i = 0; i < ARRAY_SIZE(origs); i++) {
+		assert_int_equal(compose_forward(&h, "NAO", "note", origs[i],
+		    strlen(origs[i]), &raw, &len, NULL, &err), 0);
+		assert_wire_format(raw, len);
+		free(raw);
+	}
+	/* a part whose bytes are not what its encoding claims (found by
+	 * fuzz_message) is encoded again */
+	assert_int_equal(compose_forward(&h, "NAO", "note", qp_nul,
+	    sizeof(qp_nul) - 1, &raw, &len, NULL, &err), 0);
+	assert_wire_format(raw, len);
+	free(raw);
+	buf_addstr(&b64, "Subject: x\nContent-Type: application/pdf\n"
+	    "Content-Transfer-Encoding: base64\n\n");
+	for (i = 0; i < 400; i++)
+		buf_addstr(&b64, "QUJD");
+	buf_addstr(&b64, "\n");
+	assert_int_equal(compose_forward(&h, "NAO", "note", b64.data, b64.len,
+	    &raw, &len, NULL, &err), 0);
+	assert_wire_format(raw, len);
+	free(raw);
+	buf_free(&b64);
+}
+
+/* The original's own header lines, one of 5,000 octets and one with raw
+ * 8-bit bytes, are folded or encoded, not copied onto the wire as they
+ * came; their values survive. */
+static void
+test_forward_original_headers(void **state)
+{
+	struct compose_head h = head();
+	struct buf orig = BUF_INIT(0);
+	GMimeMessage *m, *inner;
+	GMimeObject *o;
+	char *raw = NULL, *err = NULL;
+	const char *subj;
+	size_t len, i;
+
+	(void)state;
+	buf_addstr(&orig, "From: NAO <news@nao.org.uk>\r\nSubject: Report ");
+	for (i = 0; i < 500; i++)
+		buf_addstr(&orig, "0123456789");
+	buf_addstr(&orig, "\r\nX-Note: caf\xc3\xa9 \xff\r\n"
+	    "Message-ID: <long-1@nao.org.uk>\r\n\r\nBody.\r\n");
+	h.subject = "Report";
+	h.list_id = NULL;
+	h.unsub_mailto = NULL;
+	assert_int_equal(compose_forward(&h, "NAO", "n", orig.data, orig.len,
+	    &raw, &len, NULL, &err), 0);
+	assert_wire_format(raw, len);
+	m = parse(raw, len);
+	o = g_mime_multipart_get_part(GMIME_MULTIPART(
+	    g_mime_message_get_mime_part(m)), 1);
+	inner = g_mime_message_part_get_message(GMIME_MESSAGE_PART(o));
+	subj = g_mime_message_get_subject(inner);
+	assert_non_null(subj);
+	assert_int_equal(strlen(subj), strlen("Report ") + 5000);
+	assert_string_equal(g_mime_message_get_message_id(inner),
+	    "long-1@nao.org.uk");
+	g_object_unref(m);
+	free(raw);
+	buf_free(&orig);
+}
+
 static int
 setup(void **state)
 {
@@ -586,6 +672,8 @@ main(void)
 		cmocka_unit_test(test_message_ids_unique),
 		cmocka_unit_test(test_attachments),
 		cmocka_unit_test(test_forward),
+		cmocka_unit_test(test_forward_line_ends),
+		cmocka_unit_test(test_forward_original_headers),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -248,6 +248,16 @@ test_limits_and_junk(void **state)
 	assert_null(find(&d, "second"));
 	doc_free(&d);
 
+	/* found by fuzz_message: the cut falls inside "é", which must
+	 * not be left half there */
+	h = "<p>caf\xc3\xa9</p>";
+	lim.max_html = 7;
+	doc_init(&d);
+	assert_int_equal(html_to_doc(&d, h, strlen(h), &lim), 0);
+	assert_int_equal(d.n, 1);
+	assert_string_equal(d.blocks[0].text, "caf");
+	doc_free(&d);
+
 	doc_init(&d);
 	html_to_doc(&d, "", 0, &limits_default);
 	assert_int_equal(d.n, 0);

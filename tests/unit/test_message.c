@@ -707,6 +707,12 @@ test_doc_from_text(void **state)
 	assert_null(strstr(d.blocks[11].text, "Sig line"));
 	doc_free(&d);
 
+	/* empty text: no blocks (and no arithmetic on a NULL array) */
+	doc_init(&d);
+	assert_int_equal(doc_from_text(&d, "", 0), 0);
+	assert_int_equal(d.n, 0);
+	doc_free(&d);
+
 	/* quotes come last here; "-- " cut the signature */
 	doc_init(&d);
 	t = "Intro.\n\n> quoted one\n> quoted two\n\n-- \nSig line\n";
@@ -993,6 +999,37 @@ test_transfer_encodings(void **state)
 	message_free(&m);
 }
 
+/* A header block past max_header is cut there (GMime has no limit and
+ * spends ~500 bytes per field), the rest of the message kept readable. */
+static void
+test_header_flood(void **state)
+{
+	struct limits lim = limits_default;
+	struct buf b = BUF_INIT(0);
+	struct message *m;
+	char *err = NULL;
+	int i;
+
+	(void)state;
+	lim.max_header = 4096;
+	buf_addstr(&b, "From: a@b.example\r\nSubject: Flood\r\n");
+	for (i = 0; i < 1000; i++)
+		buf_printf(&b, "X-F%d: v\r\n", i);
+	buf_addstr(&b, "\r\nbody text\r\n");
+	m = message_parse(b.data, b.len, &lim, &err);
+	assert_non_null(m);
+	assert_string_equal(m->subject, "Flood");
+	assert_non_null(m->problem);
+	assert_non_null(strstr(m->problem, "header block over 4096 bytes"));
+	message_free(&m);
+	/* the same under the default limit: nothing cut */
+	m = message_parse(b.data, b.len, NULL, &err);
+	assert_non_null(m);
+	assert_true(!m->problem || !strstr(m->problem, "header block"));
+	message_free(&m);
+	buf_free(&b);
+}
+
 int
 main(void)
 {
@@ -1025,6 +1062,7 @@ main(void)
 		cmocka_unit_test(test_odd_shapes),
 		cmocka_unit_test(test_dates),
 		cmocka_unit_test(test_transfer_encodings),
+		cmocka_unit_test(test_header_flood),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

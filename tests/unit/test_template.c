@@ -97,11 +97,23 @@ test_urls(void **state)
 		{ " javascript:alert(1)", 0 },
 		{ "data:text/html,<script>alert(1)</script>", 0 },
 		{ "vbscript:x", 0 },
+		/* only http, https and mailto: no other scheme, no scheme
+		 * spelt with a control character or an entity */
+		{ "ftp://example.org/report.pdf", 0 },
+		{ "file:///etc/passwd", 0 },
+		{ "java\tscript:alert(1)", 0 },
+		{ "javascript&#58;alert(1)", 0 },
+		{ "\x01https://example.org/", 0 },
+		{ "https://example.org/\x7f", 0 },
+		{ "mailto:x@example.org\r\nBcc: y@example.org", 0 },
 		{ "https://", 0 },
 		{ "https://ex ample.org", 0 },
 		{ "https://example.org/\r\nX: y", 0 },
 		{ "//example.org", 0 },
 		{ "", 0 },
+		/* found by fuzz_template: written as it is into UTF-8 */
+		{ "https://example.org/caf\xc3\xa9", 1 },
+		{ "https://example.org/caf\xe9", 0 },
 	};
 	const char *src = "{{#url}}<a href=\"{{url}}\">link</a>{{/url}}"
 	    "{{^url}}no link{{/url}}";
@@ -320,6 +332,29 @@ test_render_errors(void **state)
 	tpl_free(&t);
 	tpl_data_free(&d);
 	tpl_data_free(&d);
+
+	/* Sections nested over one list of 8: 8^12 passes and no output.
+	 * Found with fuzz_template; it used to run for hours. */
+	{
+		struct buf b = BUF_INIT(0);
+		size_t i;
+
+		d = tpl_data_new();
+		for (i = 0; i < 8; i++)
+			tpl_data_add(d, "list");
+		for (i = 0; i < 12; i++)
+			buf_addstr(&b, "{{#list}}");
+		for (i = 0; i < 12; i++)
+			buf_addstr(&b, "{{/list}}");
+		assert_int_equal(tpl_parse("n.txt", b.data, b.len, TPL_TEXT,
+		    &t, &err), 0);
+		assert_int_equal(tpl_render(t, d, &out, NULL, &err), -1);
+		assert_non_null(strstr(err, "steps to render"));
+		free(err);
+		tpl_free(&t);
+		tpl_data_free(&d);
+		buf_free(&b);
+	}
 }
 
 static void
