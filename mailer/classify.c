@@ -46,6 +46,27 @@ struct matcher {
 	unsigned char *bound;           /* per rule: 1 word start, 2 word end */
 };
 
+/*
+ * The Vectorscan matches of one field's last text, kept for the subject
+ * and the sender: every item of a message has the same ones, and a scan
+ * of a few bytes costs about what its setup does.  Replaying the matches
+ * through count_hit() is the scan again, to the count.
+ */
+#define SCAN_MEMO_HITS 256
+
+struct scan_hit {
+	unsigned id;
+	unsigned long long from, to;
+};
+
+struct scan_memo {
+	char *key;                      /* the text scanned; NULL: none */
+	size_t key_len;
+	struct scan_hit hit[SCAN_MEMO_HITS];
+	size_t n;
+	int full;                       /* more hits than fit: not kept */
+};
+
 /* What one classify_item() call changes: one per thread. */
 struct classifier {
 	const struct ruleset *rs;
@@ -59,6 +80,7 @@ struct classifier {
 	size_t *fired;                  /* rules with hits > 0 */
 	size_t nfired;
 	long *score;                    /* per category */
+	struct scan_memo memo[2];       /* subject, from */
 };
 
 struct scan {
@@ -67,6 +89,7 @@ struct scan {
 	struct classifier *c;
 	const unsigned char *text;
 	size_t len;
+	struct scan_memo *rec;          /* recording this scan's hits */
 };
 
 /* ---- word boundaries -------------------------------------------------- */
@@ -155,9 +178,27 @@ static int
 on_match(unsigned int id, unsigned long long from, unsigned long long to,
     unsigned int flags, void *ctx)
 {
+	struct scan *sc = ctx;
+	struct scan_memo *r = sc->rec;
+
 	(void)flags;
-	count_hit(ctx, id, from, to);
+	if (r && !r->full) {
+		if (r->n < SCAN_MEMO_HITS)
+			r->hit[r->n++] = (struct scan_hit){ id, from, to };
+		else
+			r->full = 1;
+	}
+	count_hit(sc, id, from, to);
 	return 0;
+}
+
+static void
+memo_clear(struct scan_memo *r)
+{
+	free(r->key);
+	r->key = NULL;
+	r->n = 0;
+	r->full = 0;
 }
 
 static int
@@ -612,6 +653,7 @@ scan_field(struct scan *sc, enum rule_field f, const char *s, size_t len)
 {
 	const struct matcher *m = sc->m;
 	struct classifier *c = sc->c;
+	struct scan_memo *memo = NULL;
 	char *clean = NULL;
 	size_t i, id;
 	int ret = -1;
@@ -624,6 +666,20 @@ scan_field(struct scan *sc, enum rule_field f, const char *s, size_t len)
 		log_err("%s too long to classify", field_names[f]);
 		return -1;
 	}
+	if (f == FIELD_SUBJECT || f == FIELD_FROM)
+		memo = &c->memo[f == FIELD_FROM];
+	if (memo && memo->key && memo->key_len == len &&
+	    memcmp(memo->key, s, len) == 0) {
+		sc->text = (const unsigned char *)memo->key;
+		sc->len = memo->key_len;
+		c->scan++;
+		for (i = 0; i < memo->n; i++)
+			count_hit(sc, memo->hit[i].id, memo->hit[i].from,
+			    memo->hit[i].to);
+		goto fallback;
+	}
+	if (memo)
+		memo_clear(memo);
 	if (!utf8_valid(s, len)) {
 		clean = utf8_clean(s, len);
 		s = clean;
@@ -632,11 +688,26 @@ scan_field(struct scan *sc, enum rule_field f, const char *s, size_t len)
 	sc->text = (const unsigned char *)s;
 	sc->len = len;
 	c->scan++;
+	sc->rec = memo;
 	if (m->db[f] && hs_scan(m->db[f], s, (unsigned)len, 0, c->scratch,
 	    on_match, sc) != HS_SUCCESS) {
+		sc->rec = NULL;
+		if (memo)
+			memo_clear(memo);
 		log_err("vectorscan scan of the %s failed", field_names[f]);
 		goto out;
 	}
+	sc->rec = NULL;
+	/* kept only when the field was valid UTF-8: scanned as given */
+	if (memo && (memo->full || clean)) {
+		memo_clear(memo);
+	} else if (memo) {
+		memo->key = xmalloc(len + 1);
+		memcpy(memo->key, s, len);
+		memo->key[len] = '\0';
+		memo->key_len = len;
+	}
+fallback:
 	for (i = 0; i < m->nfallback; i++) {
 		id = m->fallback[i];
 		if (sc->rs->rules[id].fields & (1u << f)) {
@@ -758,6 +829,8 @@ classifier_free(struct classifier **clp)
 		return;
 	hs_free_scratch(cl->scratch);
 	pcre2_match_data_free(cl->md);
+	memo_clear(&cl->memo[0]);
+	memo_clear(&cl->memo[1]);
 	free(cl->hits);
 	free(cl->last_end);
 	free(cl->stamp);
@@ -772,7 +845,7 @@ classify_item(struct classifier *cl, const struct classify_input *in,
     struct item *it, struct buf *explain)
 {
 	const struct ruleset *rs = cl->rs;
-	struct scan sc = { rs, cl->m, cl, NULL, 0 };
+	struct scan sc = { rs, cl->m, cl, NULL, 0, NULL };
 	const char *fields[FIELD_N];
 	size_t i, k, c, nl = 0;
 	int f, ret = -1;

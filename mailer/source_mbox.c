@@ -41,6 +41,28 @@ is_from_line(const char *p, size_t left)
 }
 
 /*
+ * The next "\nFrom " in [p, end), as memmem would find it, but looking
+ * for the 'F' with memchr: a capital F is rare enough in mail that this
+ * runs several times faster than memmem on a short needle, and it reads
+ * every byte of every message.
+ */
+static const char *
+find_nl_from(const char *p, const char *end)
+{
+	const char *f;
+
+	if (end - p < 6)
+		return NULL;
+	for (f = p + 1; (f = memchr(f, 'F', (size_t)(end - f))); f++) {
+		if (end - f < 5)
+			return NULL;
+		if (f[-1] == '\n' && memcmp(f, "From ", 5) == 0)
+			return f - 1;
+	}
+	return NULL;
+}
+
+/*
  * Offset of the next "From " line that starts a message, at or after
  * start (the first byte of a message), or size.  *body_end_r gets where
  * the message ends: before the blank line that precedes it.
@@ -54,7 +76,7 @@ mbox_find_next(const char *map, size_t size, size_t start,
 	const char *nl;
 	size_t q;
 
-	while ((nl = memmem(p, (size_t)(end - p), "\nFrom ", 6))) {
+	while ((nl = find_nl_from(p, end))) {
 		q = (size_t)(nl - map) + 1;
 		/* the line before the "From " line (ending at q - 1) must
 		 * be blank; map[start - 1] ends the previous From_ line, so
@@ -96,14 +118,18 @@ is_quoted_from(const char *p, const char *end)
 static int
 has_quoted_from(const char *p, const char *end)
 {
-	const char *nl;
+	const char *f, *b;
 
-	if (is_quoted_from(p, end))
-		return 1;
-	while ((nl = memmem(p, (size_t)(end - p), "\n>", 2))) {
-		if (is_quoted_from(nl + 1, end))
+	/* from each "From " back over its '>'s to a line start; HTML has
+	 * too many "\n>" to look for those */
+	for (f = p; f < end && (f = memchr(f, 'F', (size_t)(end - f)));
+	    f++) {
+		if (!is_from_line(f, (size_t)(end - f)))
+			continue;
+		for (b = f; b > p && b[-1] == '>'; b--)
+			;
+		if (b < f && (b == p || b[-1] == '\n'))
 			return 1;
-		p = nl + 1;
 	}
 	return 0;
 }
