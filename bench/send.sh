@@ -1,23 +1,32 @@
 #!/usr/bin/env bash
-# bench/send.sh [BUILD_DIR] - render and send N weekly digests: `bulletin
-# digest` (render, queue, send over one reused libcurl connection) against
-# other senders of the very same messages to the same sink.
+# bench/send.sh [BUILD_DIR [BASE_BUILD_DIR]] - render and send N weekly
+# digests: `bulletin digest` (render, queue, send over one reused libcurl
+# connection) against other senders of the very same messages to the same
+# sink.
 #
 # Setup (untimed): the sample inbox (tests/fixtures/inbox) ingested into a
 # store with N subscribers (all categories, weekly), an SMTP sink
 # (tests/e2e/smtp_sink.py, aiosmtpd, 127.0.0.1, ports 14500-14599, stopped
-# by PID at exit; see tests/e2e/servers.sh).  Each repetition, interleaved:
+# by PID at exit; see tests/e2e/servers.sh), and one untimed `bulletin
+# digest` whose N messages, as the sink stored them, are what the other
+# senders send: every sender moves the same bytes.  Each repetition runs
+# every method once, the order rotated from one repetition to the next
+# (a sink that slows as its folder fills, or a disk still writing back
+# the previous method's files, then hits each method alike), with `sync`
+# before each:
 #   render     bulletin digest --dry-run --out DIR    render only, no SMTP
 #   bulletin   bulletin digest --period WEEK          render + queue + send
+#   send       bulletin send, the N digests queued beforehand (untimed)
 #   curl       one `curl --upload-file` process per message
 #   curl-K     one curl process, all messages chained with `next` in a -K
 #              file (libcurl reuses the connection: the tool's best case)
 #   smtplib    Python smtplib, one connection, sendmail() per message
 #              (TCP_NODELAY set)
-# curl, curl-K and smtplib send the N messages bulletin sent (as the sink
-# stored them), so every sender moves the same bytes.  Prints a
-# Markdown table of medians (also bench/out/send/results.md): seconds,
-# digests/s, SMTP sessions the sink saw, and whether it received exactly N.
+# With BASE_BUILD_DIR, its bulletin runs bulletin and send as well (rows
+# "base: ..."): a before/after in one invocation.  Prints a Markdown table
+# of medians (also bench/out/send/results.md): seconds, digests/s, the
+# ratio to smtplib, peak RSS of the bulletin runs (GNU time), SMTP
+# sessions the sink saw, and whether it received exactly N.
 #
 # Environment: N=500 subscribers, REPS=3, TLS=0 (1: STARTTLS with the
 # test CA and AUTH PLAIN for every sender).  The aiosmtpd sink is the
@@ -31,11 +40,18 @@ TLS=${TLS:-0}
 cd "$(dirname "$0")/.." || exit 1
 BUILD=$(cd "${1:-build}" 2>/dev/null && pwd) || { echo "send.sh: no build directory '${1:-build}'" >&2; exit 1; }
 BULLETIN=$BUILD/bulletin
+BASE=
+if [ -n "${2:-}" ]; then
+	BASE=$(cd "$2" 2>/dev/null && pwd)/bulletin || { echo "send.sh: no build directory '$2'" >&2; exit 1; }
+	[ -x "$BASE" ] || { echo "send.sh: $BASE is missing (make)" >&2; exit 1; }
+fi
 OUT=$PWD/bench/out/send
 rm -rf "$OUT"
 mkdir -p "$OUT"
 [ -x "$BULLETIN" ] || { echo "send.sh: $BULLETIN is missing (make)" >&2; exit 1; }
 command -v curl >/dev/null || { echo "send.sh: needs curl (apt-get install curl)" >&2; exit 1; }
+TIME=/usr/bin/time
+"$TIME" -f %M true >/dev/null 2>&1 || { echo "send.sh: needs GNU time (apt-get install time)" >&2; exit 1; }
 
 . tests/e2e/servers.sh
 PY=$SINK_PY
@@ -56,7 +72,7 @@ WEEK=$(date -u +%G-W%V)
 FROM=digest@example.org
 
 # --- store: sample inbox + N subscribers (untimed) -----------------------
-BASE=$OUT/base.db
+STORE0=$OUT/store0.db
 CONF=$OUT/bench.conf
 conf() {	# STORE
 	if [ "$TLS" = 1 ]; then
@@ -71,13 +87,16 @@ conf() {	# STORE
 			tls=none ca_file= user= password_file=
 	fi
 }
-conf "$BASE"
+conf "$STORE0"
 echo "send.sh: store with the sample inbox and $N subscribers (untimed) ..."
 "$BULLETIN" --config "$CONF" ingest tests/fixtures/inbox >/dev/null || exit 1
 for i in $(seq -w 1 "$N"); do
 	"$BULLETIN" --config "$CONF" subscriber add "reader$i@bench.example" \
 		--categories all >/dev/null || exit 1
 done
+
+# the same configuration without [smtp] url: digest queues, sends nothing
+sed 's/^url = .*/url =/' "$CONF" >"$OUT/queue.conf"
 
 now() { date +%s%N; }
 secs() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", (b - a) / 1e9 }'; }
@@ -138,67 +157,112 @@ run() {
 	t0=$(now)
 	case $m in
 	render)
-		rm -rf "$d/render"
-		"$BULLETIN" --config "$CONF" --store "$d/render.db" digest --period "$WEEK" \
-			--dry-run --out "$d/render" >"$OUT/$m.log" 2>&1
+		"$TIME" -o "$d/rss" -f %M "$BULLETIN" --config "$CONF" --store "$d/render.db" \
+			digest --period "$WEEK" --dry-run --out "$d/render" >"$OUT/$m.log" 2>&1
 		;;
-	bulletin)
-		"$BULLETIN" --config "$CONF" --store "$d/send.db" digest --period "$WEEK" \
-			>"$OUT/$m.log" 2>&1
+	bulletin | base-bulletin)
+		"$TIME" -o "$d/rss" -f %M "$(bin "$m")" --config "$CONF" --store "$d/$m.db" \
+			digest --period "$WEEK" >"$OUT/$m.log" 2>&1
+		;;
+	send | base-send)
+		"$TIME" -o "$d/rss" -f %M "$(bin "$m")" --config "$CONF" --store "$d/$m.db" \
+			send >"$OUT/$m.log" 2>&1
 		;;
 	curl)
 		while read -r rcpt f; do
 			curl -sS --url "smtp://127.0.0.1:$PORT" "${CURL_TLS[@]}" \
 				--mail-from "$FROM" --mail-rcpt "$rcpt" --upload-file "$f" || exit 1
-		done <"$d/msgs/list" >"$OUT/$m.log" 2>&1
+		done <"$MSGS/list" >"$OUT/$m.log" 2>&1
 		;;
 	curl-K)
-		curl -sS -K "$d/curl.cfg" >"$OUT/$m.log" 2>&1
+		curl -sS -K "$OUT/curl.cfg" >"$OUT/$m.log" 2>&1
 		;;
 	smtplib)
 		TLS=$TLS CA=$SRV_CA PW=$SRV_PW "$PY" "$OUT/smtplib_1conn.py" "$PORT" \
-			"$d/msgs/list" "$FROM" >"$OUT/$m.log" 2>&1
+			"$MSGS/list" "$FROM" >"$OUT/$m.log" 2>&1
 		;;
 	esac
 	rc=$?
 	t1=$(now)
 	n=$(($(received) - r0))
 	[ "$m" = render ] && n=$(find "$d/render" -name '*.eml' | wc -l)
-	printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$m" "$rep" "$rc" "$(secs "$t0" "$t1")" \
-		"$n" "$(($(sessions) - s0))" >>"$OUT/raw.tsv"
+	rss=-
+	[ -s "$d/rss" ] && rss=$(tail -n 1 "$d/rss")
+	rm -f "$d/rss"
+	printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$m" "$rep" "$rc" "$(secs "$t0" "$t1")" \
+		"$n" "$(($(sessions) - s0))" "$rss" >>"$OUT/raw.tsv"
+}
+bin() { case $1 in base-*) echo "$BASE" ;; *) echo "$BULLETIN" ;; esac; }
+
+# prepare METHOD REP (untimed): a fresh copy of the store (for send with
+# the N digests queued in it), then sync
+prepare() {
+	local m=$1 d=$OUT/run-$2
+	case $m in
+	render)
+		rm -rf "$d/render" "$d/render.db"*
+		cp "$STORE0" "$d/render.db"
+		;;
+	bulletin | base-bulletin)
+		rm -f "$d/$m.db"*
+		cp "$STORE0" "$d/$m.db"
+		;;
+	send | base-send)
+		rm -f "$d/$m.db"*
+		cp "$STORE0" "$d/$m.db"
+		"$(bin "$m")" --config "$OUT/queue.conf" --store "$d/$m.db" digest \
+			--period "$WEEK" >"$OUT/$m-queue.log" 2>&1
+		[ "$(sqlite3 "$d/$m.db" "select count(*) from outbox where state = 'queued'")" = "$N" ] ||
+			echo "send.sh: $m: queueing beforehand failed (see $OUT/$m-queue.log)" >&2
+		;;
+	esac
+	sync
 }
 
+# the peers' messages: those of one untimed bulletin run, as the sink
+# stored them
+MSGS=$OUT/msgs
+cp "$STORE0" "$OUT/msgs.db"
+seq0=$(last_seq)
+"$BULLETIN" --config "$CONF" --store "$OUT/msgs.db" digest --period "$WEEK" \
+	>"$OUT/msgs.log" 2>&1 || { echo "send.sh: bulletin digest failed (see $OUT/msgs.log)" >&2; exit 1; }
+rm -f "$OUT/msgs.db"*
+extract "$seq0" "$MSGS"
+BYTES=$(cut -d' ' -f2 "$MSGS/list" | xargs cat | wc -c)
+{
+	first=1
+	while read -r rcpt f; do
+		[ $first = 1 ] || echo next
+		first=0
+		echo "url = \"smtp://127.0.0.1:$PORT\""
+		echo "mail-from = \"$FROM\""
+		echo "mail-rcpt = \"$rcpt\""
+		echo "upload-file = \"$f\""
+		if [ "$TLS" = 1 ]; then
+			echo "ssl-reqd"
+			echo "cacert = \"$SRV_CA\""
+			echo "user = \"bench:$SRV_PW\""
+		fi
+	done <"$MSGS/list"
+} >"$OUT/curl.cfg"
+
+METHODS="render bulletin send smtplib curl-K curl"
+[ -n "$BASE" ] && METHODS="render bulletin base-bulletin send base-send smtplib curl-K curl"
 C0=$(canary)
-printf 'method\trep\trc\twall_s\tmessages\tsessions\n' >"$OUT/raw.tsv"
+printf 'method\trep\trc\twall_s\tmessages\tsessions\tpeak_rss_kb\n' >"$OUT/raw.tsv"
 echo "send.sh: N=$N digests, TLS=$TLS, REPS=$REPS, sink 127.0.0.1:$PORT"
+set -- $METHODS
 for rep in $(seq "$REPS"); do
-	d=$OUT/run-$rep
-	mkdir -p "$d"
-	cp "$BASE" "$d/render.db"
-	cp "$BASE" "$d/send.db"
-	run render "$rep"
-	seq0=$(last_seq)
-	run bulletin "$rep"
-	extract "$seq0" "$d/msgs"
-	[ "$rep" = 1 ] && BYTES=$(cut -d' ' -f2 "$d/msgs/list" | xargs cat | wc -c)
-	{
-		first=1
-		while read -r rcpt f; do
-			[ $first = 1 ] || echo next
-			first=0
-			echo "url = \"smtp://127.0.0.1:$PORT\""
-			echo "mail-from = \"$FROM\""
-			echo "mail-rcpt = \"$rcpt\""
-			echo "upload-file = \"$f\""
-			if [ "$TLS" = 1 ]; then
-				echo "ssl-reqd"
-				echo "cacert = \"$SRV_CA\""
-				echo "user = \"bench:$SRV_PW\""
-			fi
-		done <"$d/msgs/list"
-	} >"$d/curl.cfg"
-	for m in smtplib curl-K curl; do run "$m" "$rep"; done
-	rm -rf "$d/msgs" "$d/render"
+	mkdir -p "$OUT/run-$rep"
+	for m in "$@"; do
+		prepare "$m" "$rep"
+		run "$m" "$rep"
+	done
+	rm -rf "$OUT/run-$rep"
+	# the next repetition starts one method later
+	first=$1
+	shift
+	set -- "$@" "$first"
 done
 C1=$(canary)
 
@@ -208,21 +272,31 @@ raw, n, tls, c0, c1, nbytes = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.ar
 rows = list(csv.DictReader(open(raw), delimiter="\t"))
 print("N=%d digests (~%.1f KiB each), %s; CPU canary %s s before, %s s after\n" % (
     n, nbytes / max(n, 1) / 1024, "STARTTLS + AUTH" if tls == "1" else "plain SMTP", c0, c1))
-print("| method | median s | digests/s | sink sessions | exactly N | runs |")
-print("|---|---:|---:|---:|---|---:|")
+print("| method | median s | digests/s | vs smtplib | peak RSS MB | sink sessions | exactly N | runs |")
+print("|---|---:|---:|---:|---:|---:|---|---:|")
 desc = {"render": "bulletin digest --dry-run (render only)",
         "bulletin": "bulletin digest (render + queue + send, one connection)",
+        "base-bulletin": "base: bulletin digest (render + queue + send)",
+        "send": "bulletin send (queued beforehand, one connection)",
+        "base-send": "base: bulletin send (queued beforehand)",
         "curl": "curl, 1 process/message", "curl-K": "curl -K, 1 connection",
         "smtplib": "Python smtplib, 1 connection"}
-for m in ("render", "bulletin", "curl", "curl-K", "smtplib"):
+def median(m):
+    rs = [r for r in rows if r["method"] == m]
+    return statistics.median(float(r["wall_s"]) for r in rs) if rs else 0
+ref = median("smtplib")
+for m in ("render", "bulletin", "base-bulletin", "send", "base-send", "curl", "curl-K", "smtplib"):
     rs = [r for r in rows if r["method"] == m]
     if not rs:
         continue
     ok = all(r["rc"] == "0" and int(r["messages"]) == n for r in rs)
-    s = statistics.median(float(r["wall_s"]) for r in rs)
+    s = median(m)
     sess = statistics.median(int(r["sessions"]) for r in rs)
-    print("| %s | %.2f | %.0f | %s | %s | %d |" % (
-        desc[m], s, n / s if s else 0, "-" if m == "render" else "%g" % sess,
-        "yes" if ok else "NO", len(rs)))
+    rss = [int(r["peak_rss_kb"]) for r in rs if r["peak_rss_kb"] != "-"]
+    print("| %s | %.2f | %.0f | %s | %s | %s | %s | %d |" % (
+        desc[m], s, n / s if s else 0,
+        "%.2f" % (ref / s) if ref and s and m != "render" else "-",
+        "%.1f" % (max(rss) / 1024) if rss else "-",
+        "-" if m == "render" else "%g" % sess, "yes" if ok else "NO", len(rs)))
 PY
 sink_stop bench

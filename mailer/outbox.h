@@ -6,7 +6,9 @@
  * in the same transaction that records it as owed, then sent here and
  * marked sent in a transaction of its own once the server has accepted
  * it.  A crash between the server's acceptance and that commit is the
- * only way a message goes out twice (README, "Digests and sending").
+ * only way a message goes out twice (README, "Digests and sending"):
+ * one message when the process dies (kill -9), at most 32 when the OS
+ * does or the power goes, as the marks are fsynced every 32nd (outbox.c).
  */
 #ifndef BULLETIN_OUTBOX_H
 #define BULLETIN_OUTBOX_H
@@ -39,7 +41,14 @@ void outbox_sender_clear(struct sender *s);
  * Caller frees. */
 char *outbox_mailto(const char *addr, const char *subject);
 
-/* The path of template name in the configured directory.  Caller frees. */
+/* A sender for [smtp], its password read and dropped again (smtp_open()
+ * keeps what it needs).  Returns EX_OK with *s_r set (smtp_close()), or
+ * EX_CONFIG, logged. */
+struct smtp;
+int outbox_smtp_open(const struct config *cfg, struct smtp **s_r);
+
+/* The path of template name in the configured directory, or in the
+ * shipped one when the configured one has no such file.  Caller frees. */
 char *outbox_template(const struct config *cfg, const char *name);
 
 /* Delay before attempt number attempts + 1 after a temporary failure:
@@ -54,8 +63,54 @@ int64_t outbox_backoff(unsigned attempts);
  * deferred, EX_DATAERR when the server refused some for good, EX_CONFIG
  * when [smtp] is not usable, EX_UNAVAILABLE when the server ended the run
  * (SMTP_FATAL: TLS or authentication), EX_SOFTWARE on a store error.
+ * It is outbox_run_start() and outbox_run_finish() with nothing handed
+ * over: st itself is not written to.
  */
 int outbox_send(const struct config *cfg, struct store *st, int64_t now);
+
+/*
+ * Sending while the caller renders: threads of the run's own, with their
+ * own connections to st's file, queue the messages handed over with
+ * outbox_run_queue() (in batches, each fsynced before any of its
+ * messages is sent) and meanwhile send what is due, oldest first, as
+ * outbox_send() documents.  The SMTP exchange, the store's writes and
+ * the fsyncs overlap; outbox.c says why no message can go out twice but
+ * the one in flight at a kill -9 (at most 32 at an OS crash).  The
+ * caller may keep reading st meanwhile, and must not write to it.
+ *
+ *	struct outbox_run *ob;
+ *
+ *	if (outbox_run_start(cfg, st, now, &ob) < 0)
+ *		...
+ *	for (each message)
+ *		if (outbox_run_queue(ob, ..., msg, len, now) < 0)
+ *			break;                  (msg is the run's either way)
+ *	ret = outbox_run_finish(&ob, failed);
+ *
+ * start returns 0, or -1 (logged) when the store cannot be opened again
+ * or a thread not started.
+ */
+struct outbox_run;
+int outbox_run_start(const struct config *cfg, struct store *st,
+    int64_t now, struct outbox_run **ob_r);
+/*
+ * Hands over one message for subscriber sub_id (see store_outbox_add:
+ * kind, key, msg_id, rcpt are copied; body, len bytes from malloc, is
+ * taken over and freed by the run, also on failure).  Waits while 32
+ * are handed over and not yet queued.  Returns 0, or -1 when the thread
+ * met a store error (logged; nothing more can be queued).
+ */
+int outbox_run_queue(struct outbox_run *ob, int64_t sub_id,
+    const char *kind, const char *key, int64_t msg_id, const char *rcpt,
+    char *body, size_t len, int64_t now);
+/*
+ * No more messages: waits until everything handed over is queued and,
+ * unless abort, everything due is sent (abort stops after the message
+ * in flight; the rest stays queued).  Prints outbox_send()'s report and
+ * returns its exit code.  Frees the run and sets *ob to NULL; a NULL
+ * run returns EX_OK.
+ */
+int outbox_run_finish(struct outbox_run **ob, int abort);
 
 /* "Name <addr>" or "addr" (config's [smtp] from): *addr_r the address,
  * *name_r the display name or NULL.  Caller frees both. */

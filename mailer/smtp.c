@@ -41,13 +41,17 @@ struct smtp {
 	/* the message being uploaded: borrowed for one smtp_send() */
 	const char *msg;
 	size_t len, off;
+	int (*gate)(void *);            /* see smtp_set_gate() */
+	void *gate_ctx;
+	int gated;                      /* gate passed for this message */
 };
 
 static int curl_ready;
 
 /*
- * libcurl's global state is set up once, on the first smtp_open().  This
- * is not thread-safe in general; bulletin's main is single-threaded, so
+ * libcurl's global state is set up once, on the first smtp_open() or
+ * smtp_init().  This is not thread-safe in general: the main thread
+ * calls smtp_init() before it starts a sending thread (outbox.c), so
  * the first call happens before any other thread could use libcurl.  It
  * is never torn down: the process exits.
  */
@@ -65,6 +69,12 @@ smtp_global_init(char **err_r)
 	}
 	curl_ready = 1;
 	return 0;
+}
+
+int
+smtp_init(char **err_r)
+{
+	return smtp_global_init(err_r);
 }
 
 /* 1 when host (as libcurl's URL parser returns it: IPv6 in brackets)
@@ -112,6 +122,13 @@ read_cb(char *dst, size_t size, size_t nmemb, void *data)
 	struct smtp *s = data;
 	size_t n = size * nmemb, left = s->len - s->off;
 
+	/* the end of the data: libcurl sends the final "." once we say so,
+	 * and the server takes the message only then */
+	if (!left && !s->gated) {
+		s->gated = 1;
+		if (s->gate && s->gate(s->gate_ctx) != 0)
+			return CURL_READFUNC_ABORT;
+	}
 	if (n > left)
 		n = left;
 	memcpy(dst, s->msg + s->off, n);
@@ -373,6 +390,7 @@ smtp_send(struct smtp *s, const char *from, const char *rcpt,
 	s->msg = msg;
 	s->len = len;
 	s->off = 0;
+	s->gated = 0;
 	s->errbuf[0] = '\0';
 	buf_reset(&s->reply);
 	buf_reset(&s->failed);
@@ -402,6 +420,48 @@ out:
 	else
 		*reply_r = xstrdup(curl_easy_strerror(r));
 	return st;
+}
+
+enum smtp_status
+smtp_check(struct smtp *s, char **reply_r)
+{
+	enum smtp_status st;
+	CURLcode r;
+	long code = 0;
+
+	s->errbuf[0] = '\0';
+	buf_reset(&s->reply);
+	buf_reset(&s->failed);
+	s->reply_done = 0;
+	/* no recipient and no upload: libcurl greets, starts TLS, logs in,
+	 * then sends the custom command instead of a transaction */
+	if ((r = curl_easy_setopt(s->curl, CURLOPT_UPLOAD, 0L)) ||
+	    (r = curl_easy_setopt(s->curl, CURLOPT_CUSTOMREQUEST, "NOOP")) ||
+	    (r = curl_easy_setopt(s->curl, CURLOPT_NOBODY, 1L)))
+		goto out;
+	r = curl_easy_perform(s->curl);
+out:
+	curl_easy_setopt(s->curl, CURLOPT_CUSTOMREQUEST, (char *)NULL);
+	curl_easy_setopt(s->curl, CURLOPT_NOBODY, 0L);
+	curl_easy_setopt(s->curl, CURLOPT_UPLOAD, 1L);
+	curl_easy_getinfo(s->curl, CURLINFO_RESPONSE_CODE, &code);
+	st = classify(r, code);
+	if (st == SMTP_OK)
+		*reply_r = xstrdup(s->reply.len ? s->reply.data : "");
+	else if (s->failed.len)
+		*reply_r = xstrdup(s->failed.data);
+	else if (s->errbuf[0])
+		*reply_r = xstrdup(s->errbuf);
+	else
+		*reply_r = xstrdup(curl_easy_strerror(r));
+	return st;
+}
+
+void
+smtp_set_gate(struct smtp *s, int (*gate)(void *ctx), void *ctx)
+{
+	s->gate = gate;
+	s->gate_ctx = ctx;
 }
 
 void

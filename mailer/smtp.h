@@ -34,6 +34,11 @@ enum smtp_status {
 
 struct smtp;
 
+/* Sets up libcurl's global state, which smtp_open() otherwise does on
+ * its first call: call it from the main thread before a thread of ours
+ * opens a sender.  Returns 0, or -1 with *err_r (caller frees). */
+int smtp_init(char **err_r);
+
 /* Makes a sender; connects lazily on the first message.  Returns NULL
  * with *err_r set (caller frees) on a bad configuration. */
 struct smtp *smtp_open(const struct smtp_config *cfg, char **err_r);
@@ -45,6 +50,19 @@ struct smtp *smtp_open(const struct smtp_config *cfg, char **err_r);
  */
 enum smtp_status smtp_send(struct smtp *s, const char *from,
     const char *rcpt, const char *msg, size_t len, char **reply_r);
+
+/*
+ * gate(ctx) is called once per message from inside smtp_send(), when the
+ * whole message has been handed to libcurl and before the "." that ends
+ * the data goes, so before the server can accept the message; a non-zero
+ * return aborts the transfer (nothing is delivered: SMTP_TEMPFAIL).  It
+ * may block: meanwhile the server reads the message.  NULL removes it.
+ */
+void smtp_set_gate(struct smtp *s, int (*gate)(void *ctx), void *ctx);
+
+/* Connects (TLS, AUTH as configured) and sends NOOP, for check-config
+ * --connect.  *reply_r as for smtp_send(). */
+enum smtp_status smtp_check(struct smtp *s, char **reply_r);
 
 void smtp_close(struct smtp **s);
 
