@@ -12,7 +12,7 @@ DEB_BUILD := gcc make pkg-config libc6-dev libgmime-3.0-dev libxml2-dev \
 	libvectorscan-dev libpcre2-dev libsqlite3-dev libgnutls28-dev \
 	libetpan-dev libcurl4-gnutls-dev libjansson-dev
 DEB_TEST  := $(DEB_BUILD) libcmocka-dev sqlite3 python3 dovecot-imapd openssl \
-	python3-aiosmtpd clang libclang-rt-14-dev groff-base
+	python3-aiosmtpd clang libclang-rt-14-dev llvm-14 groff-base
 
 PKGS      := gmime-3.0 libxml-2.0 libhs libpcre2-8 sqlite3 gnutls libetpan libcurl \
 	jansson

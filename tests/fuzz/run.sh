@@ -9,6 +9,9 @@ bin=$1 secs=$2 work=$3
 shift 3
 here=$(cd "$(dirname "$0")" && pwd)
 export LSAN_OPTIONS="suppressions=$here/lsan.supp${LSAN_OPTIONS:+:$LSAN_OPTIONS}"
+# the suppressions name functions, which needs a symbolizer (llvm-14)
+[ -x /usr/lib/llvm-14/bin/llvm-symbolizer ] &&
+	export ASAN_SYMBOLIZER_PATH=/usr/lib/llvm-14/bin/llvm-symbolizer
 failed=""
 for t in "$@"; do
 	case $t in
