@@ -22,8 +22,8 @@
 #              file (libcurl reuses the connection: the tool's best case)
 #   smtplib    Python smtplib, one connection, sendmail() per message
 #              (TCP_NODELAY set)
-# With BASE_BUILD_DIR, its bulletin runs bulletin and send as well (rows
-# "base: ..."): a before/after in one invocation.  Prints a Markdown table
+# With BASE_BUILD_DIR, its bulletin runs render, bulletin and send as well
+# (rows "base: ..."): a before/after in one invocation.  Prints a Markdown table
 # of medians (also bench/out/send/results.md): seconds, digests/s, the
 # ratio to smtplib, peak RSS of the bulletin runs (GNU time), SMTP
 # sessions the sink saw, and whether it received exactly N.
@@ -156,9 +156,9 @@ run() {
 	s0=$(sessions)
 	t0=$(now)
 	case $m in
-	render)
-		"$TIME" -o "$d/rss" -f %M "$BULLETIN" --config "$CONF" --store "$d/render.db" \
-			digest --period "$WEEK" --dry-run --out "$d/render" >"$OUT/$m.log" 2>&1
+	render | base-render)
+		"$TIME" -o "$d/rss" -f %M "$(bin "$m")" --config "$CONF" --store "$d/$m.db" \
+			digest --period "$WEEK" --dry-run --out "$d/$m" >"$OUT/$m.log" 2>&1
 		;;
 	bulletin | base-bulletin)
 		"$TIME" -o "$d/rss" -f %M "$(bin "$m")" --config "$CONF" --store "$d/$m.db" \
@@ -185,7 +185,7 @@ run() {
 	rc=$?
 	t1=$(now)
 	n=$(($(received) - r0))
-	[ "$m" = render ] && n=$(find "$d/render" -name '*.eml' | wc -l)
+	case $m in *render) n=$(find "$d/$m" -name '*.eml' | wc -l) ;; esac
 	rss=-
 	[ -s "$d/rss" ] && rss=$(tail -n 1 "$d/rss")
 	rm -f "$d/rss"
@@ -199,9 +199,9 @@ bin() { case $1 in base-*) echo "$BASE" ;; *) echo "$BULLETIN" ;; esac; }
 prepare() {
 	local m=$1 d=$OUT/run-$2
 	case $m in
-	render)
-		rm -rf "$d/render" "$d/render.db"*
-		cp "$STORE0" "$d/render.db"
+	render | base-render)
+		rm -rf "${d:?}/$m" "$d/$m.db"*
+		cp "$STORE0" "$d/$m.db"
 		;;
 	bulletin | base-bulletin)
 		rm -f "$d/$m.db"*
@@ -247,7 +247,7 @@ BYTES=$(cut -d' ' -f2 "$MSGS/list" | xargs cat | wc -c)
 } >"$OUT/curl.cfg"
 
 METHODS="render bulletin send smtplib curl-K curl"
-[ -n "$BASE" ] && METHODS="render bulletin base-bulletin send base-send smtplib curl-K curl"
+[ -n "$BASE" ] && METHODS="render base-render bulletin base-bulletin send base-send smtplib curl-K curl"
 C0=$(canary)
 printf 'method\trep\trc\twall_s\tmessages\tsessions\tpeak_rss_kb\n' >"$OUT/raw.tsv"
 echo "send.sh: N=$N digests, TLS=$TLS, REPS=$REPS, sink 127.0.0.1:$PORT"
@@ -275,6 +275,7 @@ print("N=%d digests (~%.1f KiB each), %s; CPU canary %s s before, %s s after\n" 
 print("| method | median s | digests/s | vs smtplib | peak RSS MB | sink sessions | exactly N | runs |")
 print("|---|---:|---:|---:|---:|---:|---|---:|")
 desc = {"render": "bulletin digest --dry-run (render only)",
+        "base-render": "base: bulletin digest --dry-run (render only)",
         "bulletin": "bulletin digest (render + queue + send, one connection)",
         "base-bulletin": "base: bulletin digest (render + queue + send)",
         "send": "bulletin send (queued beforehand, one connection)",
@@ -285,7 +286,7 @@ def median(m):
     rs = [r for r in rows if r["method"] == m]
     return statistics.median(float(r["wall_s"]) for r in rs) if rs else 0
 ref = median("smtplib")
-for m in ("render", "bulletin", "base-bulletin", "send", "base-send", "curl", "curl-K", "smtplib"):
+for m in ("render", "base-render", "bulletin", "base-bulletin", "send", "base-send", "curl", "curl-K", "smtplib"):
     rs = [r for r in rows if r["method"] == m]
     if not rs:
         continue
@@ -295,8 +296,8 @@ for m in ("render", "bulletin", "base-bulletin", "send", "base-send", "curl", "c
     rss = [int(r["peak_rss_kb"]) for r in rs if r["peak_rss_kb"] != "-"]
     print("| %s | %.2f | %.0f | %s | %s | %s | %s | %d |" % (
         desc[m], s, n / s if s else 0,
-        "%.2f" % (ref / s) if ref and s and m != "render" else "-",
+        "%.2f" % (ref / s) if ref and s and "render" not in m else "-",
         "%.1f" % (max(rss) / 1024) if rss else "-",
-        "-" if m == "render" else "%g" % sess, "yes" if ok else "NO", len(rs)))
+        "-" if "render" in m else "%g" % sess, "yes" if ok else "NO", len(rs)))
 PY
 sink_stop bench

@@ -461,7 +461,7 @@ serialize(GMimeMessage *msg, char **msg_r, size_t *len_r)
 	GByteArray *ba;
 	const char *in;
 	char *out;
-	size_t i, n, bare_lf = 0;
+	size_t i, n, col, bare_lf = 0;
 
 	g_mime_format_options_set_newline_format(fo, GMIME_NEWLINE_FORMAT_DOS);
 	g_mime_object_write_to_stream(GMIME_OBJECT(msg), fo, mem);
@@ -471,21 +471,39 @@ serialize(GMimeMessage *msg, char **msg_r, size_t *len_r)
 	/*
 	 * GMime's DOS newlines miss a bare CR (a forwarded original's
 	 * header or 7-bit text) and the LF of a multipart it could not
-	 * split (no boundary): SMTP allows CRLF only, and CR/LF oddities
+	 * split (no boundary), and it copies such a multipart's text and an
+	 * original's headers as they came, however long their lines: SMTP
+	 * allows CRLF only and lines of 998 octets, and CR/LF oddities
 	 * around a "." are what SMTP smuggling uses.  A bare LF becomes
-	 * CRLF, a bare CR a space.
+	 * CRLF, a bare CR or a NUL a space, and a line is folded ("CRLF SP")
+	 * at 998 octets.  What we compose ourselves never needs any of it.
 	 */
 	for (i = 0; i < ba->len; i++)
 		if (in[i] == '\n' && (i == 0 || in[i - 1] != '\r'))
 			bare_lf++;
-	out = xmalloc(ba->len + bare_lf + 1);
-	for (i = n = 0; i < ba->len; i++) {
-		if (in[i] == '\n' && (i == 0 || in[i - 1] != '\r'))
+	out = xmalloc(ba->len + bare_lf + 3 * (ba->len / 997 + 1) + 1);
+	for (i = n = col = 0; i < ba->len; i++) {
+		char c = in[i];
+
+		if ((c == '\r' && (i + 1 == ba->len || in[i + 1] != '\n')) ||
+		    c == '\0')
+			c = ' ';
+		if (c == '\n') {
+			if (i == 0 || in[i - 1] != '\r')
+				out[n++] = '\r';
+			out[n++] = '\n';
+			col = 0;
+			continue;
+		}
+		if (c != '\r' && col == 998) {
 			out[n++] = '\r';
-		if (in[i] == '\r' && (i + 1 == ba->len || in[i + 1] != '\n'))
+			out[n++] = '\n';
 			out[n++] = ' ';
-		else
-			out[n++] = in[i];
+			col = 1;
+		}
+		if (c != '\r')
+			col++;
+		out[n++] = c;
 	}
 	out[n] = '\0';
 	*msg_r = out;

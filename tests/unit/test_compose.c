@@ -600,6 +600,20 @@ test_forward_line_ends(void **state)
 	    &raw, &len, NULL, &err), 0);
 	assert_wire_format(raw, len);
 	free(raw);
+	/* over-long lines GMime copies as they came: an original's header
+	 * and the text of a multipart whose boundary never comes */
+	buf_reset(&b64);
+	buf_addstr(&b64, "Subject: x\nX-Long: ");
+	for (i = 0; i < 150; i++)
+		buf_addstr(&b64, "0123456789");
+	buf_addstr(&b64, "\nContent-Type: multipart/mixed; boundary=nope\n\n");
+	for (i = 0; i < 150; i++)
+		buf_addstr(&b64, "0123456789");
+	buf_addstr(&b64, "\n");
+	assert_int_equal(compose_forward(&h, "NAO", "note", b64.data, b64.len,
+	    &raw, &len, NULL, &err), 0);
+	assert_wire_format(raw, len);
+	free(raw);
 	buf_free(&b64);
 }
 
