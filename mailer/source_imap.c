@@ -668,11 +668,28 @@ imap_close(struct imap **imp)
 int
 imap_has_capability(struct imap *im, const char *name)
 {
+	struct mailimap_connection_info *ci = im->mi->imap_connection_info;
 	struct mailimap_capability_data *cap = NULL;
+	clist *none;
 
+	if (!ci)
+		return 0;
 	/* the login answer usually carried them; ask once if not */
-	if (!im->mi->imap_connection_info ||
-	    !im->mi->imap_connection_info->imap_capability) {
+	if (!ci->imap_capability) {
+		/*
+		 * libetpan 1.9.4 copies ci->imap_capability after the
+		 * tagged OK without checking it: a server that answers
+		 * CAPABILITY with no "* CAPABILITY" line crashed fetch.
+		 * An empty list in its place is what such a server has;
+		 * a real answer replaces it.
+		 */
+		if (!(none = clist_new()))
+			return 0;
+		if (!(ci->imap_capability =
+		    mailimap_capability_data_new(none))) {
+			clist_free(none);
+			return 0;
+		}
 		if (mailimap_capability(im->mi, &cap) != MAILIMAP_NO_ERROR)
 			return 0;
 		mailimap_capability_data_free(cap);
