@@ -21,8 +21,13 @@ WARN      := -Wall -Wextra -Wshadow -Wcast-qual -Wformat=2 -Wstrict-prototypes \
 CFLAGS    ?= -O2 -g
 ALL_CFLAGS = -std=c11 -D_GNU_SOURCE -DBULLETIN_VERSION='"$(VERSION)"' \
 	-DBULLETIN_SHAREDIR='"$(PREFIX)/share/bulletin"' -I$(B) \
+	$(if $(CURL_SONAME),-DCURL_SONAME='"$(CURL_SONAME)"') \
 	$(WARN) $(CFLAGS) $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-LIBS       = $(filter-out -specs=%,$(shell pkg-config --libs $(PKGS) 2>/dev/null))
+# libcurl is not linked: smtp.c loads it by its SONAME when it sends.
+CURL_SONAME := $(shell objdump -p $$(pkg-config --variable=libdir libcurl \
+	2>/dev/null)/libcurl.so 2>/dev/null | awk '$$1 == "SONAME" { print $$2 }')
+LIBS       = $(filter-out -specs=%,$(shell pkg-config --libs \
+	$(filter-out libcurl,$(PKGS)) 2>/dev/null))
 SAN       := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 
 SRCS      := $(sort $(wildcard mailer/*.c))
@@ -57,7 +62,7 @@ test-deps:
 
 $(B)/%.o: mailer/%.c $(wildcard mailer/*.h) | $(B)
 	@echo "  CC $@"; $(CC) $(ALL_CFLAGS) -c -o $@ $<
-$(B)/san/%.o: mailer/%.c $(wildcard mailer/*.h) | $(B)
+$(B)/san/%.o: mailer/%.c $(wildcard mailer/*.h) | $(B)/san
 	@echo "  CC $@"; $(CC) $(ALL_CFLAGS) $(SAN) -c -o $@ $<
 $(B)/libbulletin.a: $(OBJS)
 	rm -f $@ && ar rcs $@ $^
@@ -73,8 +78,9 @@ $(B)/conf_example.h: docs/bulletin.conf.example Makefile | $(B)
 $(B)/main.o: $(B)/conf_example.h
 $(B)/bulletin: $(B)/main.o $(B)/libbulletin.a
 	@echo "  CC $@"; $(CC) $(ALL_CFLAGS) -o $@ $^ $(LIBS)
-$(B):
-	mkdir -p $(B)/san
+# fuzz.mk's $(B)/fuzz can make $(B) first: san/ has a rule of its own
+$(B) $(B)/san:
+	mkdir -p $@
 
 $(B)/test_%: tests/unit/test_%.c tests/unit/unit.h $(B)/libbulletin.a
 	@echo "  CC $@"; $(CC) $(ALL_CFLAGS) -Imailer -o $@ $< $(B)/libbulletin.a $(LIBS) -lcmocka

@@ -345,13 +345,22 @@ pick_engine(const struct rule *r, const char *re)
 
 /* ---- the compiled-database cache (rules_set_cache) -------------------- */
 
-#define CACHE_MAGIC "bulletin-hs-cache 1\n"
+#define CACHE_MAGIC "bulletin-hs-cache 2\n"
 #define CACHE_MAX (256u << 20)
 
-/* Per field: the compiler input (ids, flags, expressions, and the
- * Vectorscan version) and the serialized database made from it. */
+/*
+ * First the engine of every rule, keyed by the whole rule set (each
+ * rule's fields, flags and expression, and the Vectorscan version): a
+ * hit spares pick_engine(), whose hs_expression_info() runs Vectorscan's
+ * compiler and brings megabytes of its code into memory.  Then per
+ * field: the compiler input (ids, flags, expressions, and the Vectorscan
+ * version) and the serialized database made from it.
+ */
 struct cache {
 	char *data;                     /* the file read; owned */
+	const char *rules_desc, *engines;
+	size_t rules_desc_len, engines_len;
+	struct buf rules_want;          /* this run's rule set */
 	const char *desc[FIELD_N], *db[FIELD_N];
 	size_t desc_len[FIELD_N], db_len[FIELD_N];
 	struct buf want[FIELD_N];       /* this run's inputs */
@@ -393,14 +402,21 @@ cache_read(struct cache *c, const char *path)
 		    memcmp(c->data, CACHE_MAGIC, strlen(CACHE_MAGIC)) == 0) {
 			p = c->data + strlen(CACHE_MAGIC);
 			end = c->data + n;
-			for (i = 0; i < FIELD_N; i++)
-				if (cache_take(&p, end, &c->desc[i],
-				    &c->desc_len[i]) < 0 ||
-				    cache_take(&p, end, &c->db[i],
-				    &c->db_len[i]) < 0)
-					break;
-			if (i < FIELD_N)
+			i = -1;
+			if (cache_take(&p, end, &c->rules_desc,
+			    &c->rules_desc_len) == 0 &&
+			    cache_take(&p, end, &c->engines,
+			    &c->engines_len) == 0)
+				for (i = 0; i < FIELD_N; i++)
+					if (cache_take(&p, end, &c->desc[i],
+					    &c->desc_len[i]) < 0 ||
+					    cache_take(&p, end, &c->db[i],
+					    &c->db_len[i]) < 0)
+						break;
+			if (i != FIELD_N) {
+				c->rules_desc = NULL;
 				memset(c->desc, 0, sizeof(c->desc));
+			}
 		}
 	}
 	fclose(f);
@@ -431,6 +447,9 @@ cache_write(struct cache *c, const struct matcher *m, const char *path)
 			ok = 0;
 	if (ok && (f = fopen(tmp, "wb"))) {
 		fputs(CACHE_MAGIC, f);
+		cache_put(f, c->rules_want.data ? c->rules_want.data : "",
+		    c->rules_want.len);
+		cache_put(f, m->engine, m->nrules);
 		for (i = 0; i < FIELD_N; i++) {
 			cache_put(f, c->want[i].data ? c->want[i].data : "",
 			    c->want[i].len);
@@ -454,8 +473,38 @@ cache_free(struct cache *c)
 	int i;
 
 	free(c->data);
+	buf_free(&c->rules_want);
 	for (i = 0; i < FIELD_N; i++)
 		buf_free(&c->want[i]);
+}
+
+/*
+ * Describes the rule set in c->rules_want and, when the cache was made
+ * from the same one, copies its engines to engine[] (one per rule).
+ * Returns 0 on that hit, -1 when the engines must be picked again.
+ */
+static int
+engines_cached(const struct ruleset *rs, char **re, struct cache *c,
+    unsigned char *engine)
+{
+	struct buf *want = &c->rules_want;
+	size_t i;
+
+	buf_reset(want);
+	buf_printf(want, "%s\n", hs_version());
+	for (i = 0; i < rs->nrules; i++)
+		buf_printf(want, "%zu %d %u %u %s\n", i, (int)rs->rules[i].kind,
+		    rs->rules[i].fields, hs_flags(&rs->rules[i], ENGINE_HS),
+		    re[i]);
+	if (!c->rules_desc || c->rules_desc_len != want->len ||
+	    memcmp(c->rules_desc, want->data, want->len) != 0 ||
+	    c->engines_len != rs->nrules)
+		return -1;
+	for (i = 0; i < rs->nrules; i++)
+		if ((unsigned char)c->engines[i] > ENGINE_PCRE)
+			return -1;
+	memcpy(engine, c->engines, rs->nrules);
+	return 0;
 }
 
 /*
@@ -569,12 +618,15 @@ classify_compile(struct ruleset *rs, int compile, struct buf *err)
 	}
 	if (err->len != before || !compile)
 		goto out;
-	for (i = 0; i < n; i++)
-		if (rs->rules[i].kind == RULE_REGEX)
-			m->engine[i] = (unsigned char)pick_engine(&rs->rules[i],
-			    re[i]);
-	rs->m = m;
 	cache_read(&cache, rs->cache_path);
+	if (engines_cached(rs, re, &cache, m->engine) < 0) {
+		for (i = 0; i < n; i++)
+			if (rs->rules[i].kind == RULE_REGEX)
+				m->engine[i] = (unsigned char)pick_engine(
+				    &rs->rules[i], re[i]);
+		cache.compiled = 1;
+	}
+	rs->m = m;
 	/* A rule moved to PCRE2 must leave every field's database, or it
 	 * would count twice: start over.  Each round moves one rule. */
 	for (tries = 0, moved = 1; moved && tries <= n; tries++) {

@@ -13,7 +13,8 @@
 #include "log.h"
 #include "pipeline.h"
 
-#define PIPELINE_DEPTH 32               /* jobs in flight */
+#define PIPELINE_DEPTH 32               /* jobs in flight, at most */
+#define PIPELINE_PER_WORKER 4           /* jobs in flight per worker */
 #define PIPELINE_BYTES (16u << 20)      /* raw bytes in flight */
 #define PIPELINE_MAX_WORKERS 8
 
@@ -38,6 +39,7 @@ struct pipeline {
 	pthread_cond_t work;            /* a job was queued, or stop */
 	pthread_cond_t done;            /* a job finished */
 	struct slot ring[PIPELINE_DEPTH];
+	size_t depth;                   /* jobs in flight, <= DEPTH */
 	size_t head, next, tail;        /* head <= next <= tail, mod DEPTH */
 	size_t bytes;                   /* raw bytes in ring */
 	int stop;
@@ -90,6 +92,10 @@ pipeline_new(struct ruleset *rs, const struct limits *lim, unsigned workers,
 	}
 	pl->lim = lim;
 	pl->explain = explain;
+	/* enough that no worker waits for the caller; every job more is
+	 * memory (its raw copy, its parse) and no speed */
+	pl->depth = workers * PIPELINE_PER_WORKER < PIPELINE_DEPTH ?
+	    workers * PIPELINE_PER_WORKER : PIPELINE_DEPTH;
 	pthread_mutex_init(&pl->mu, NULL);
 	pthread_cond_init(&pl->work, NULL);
 	pthread_cond_init(&pl->done, NULL);
@@ -118,7 +124,7 @@ fail:
 int
 pipeline_full(const struct pipeline *pl)
 {
-	return pl->tail - pl->head >= PIPELINE_DEPTH ||
+	return pl->tail - pl->head >= pl->depth ||
 	    (pl->tail != pl->head && pl->bytes >= PIPELINE_BYTES);
 }
 

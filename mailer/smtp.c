@@ -16,8 +16,14 @@
  * caller, and the first 4xx/5xx one: after a refusal libcurl sends QUIT,
  * so the last reply is then "221 Bye".  CURLOPT_VERBOSE is never set: it
  * would print the AUTH exchange.
+ *
+ * libcurl is loaded on the first smtp_init() or smtp_open(), not linked:
+ * it brings some twenty libraries of its own (libssh2 and libcrypto,
+ * Kerberos, LDAP, nghttp2, ...) whose pages would cost every command,
+ * `fetch` first, about 3 MB of resident memory for nothing.
  */
 #include <arpa/inet.h>
+#include <dlfcn.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -46,6 +52,30 @@ struct smtp {
 	int gated;                      /* gate passed for this message */
 };
 
+/* The library curl.h came with (the Makefile asks the linker). */
+#ifndef CURL_SONAME
+#define CURL_SONAME "libcurl.so.4"
+#endif
+
+/* The libcurl functions we call, looked up once by smtp_global_init(). */
+static struct {
+	__typeof__(curl_global_init) *global_init;
+	__typeof__(curl_easy_init) *easy_init;
+	__typeof__(curl_easy_setopt) *easy_setopt;
+	__typeof__(curl_easy_perform) *easy_perform;
+	__typeof__(curl_easy_getinfo) *easy_getinfo;
+	__typeof__(curl_easy_cleanup) *easy_cleanup;
+	__typeof__(curl_easy_strerror) *easy_strerror;
+	__typeof__(curl_slist_append) *slist_append;
+	__typeof__(curl_slist_free_all) *slist_free_all;
+	__typeof__(curl_url) *url;
+	__typeof__(curl_url_set) *url_set;
+	__typeof__(curl_url_get) *url_get;
+	__typeof__(curl_url_strerror) *url_strerror;
+	__typeof__(curl_url_cleanup) *url_cleanup;
+	__typeof__(curl_free) *free;
+} lc;
+
 static int curl_ready;
 
 /*
@@ -58,13 +88,39 @@ static int curl_ready;
 static int
 smtp_global_init(char **err_r)
 {
+	static const struct {
+		const char *name;
+		void **fn;
+	} syms[] = {
+#define SYM(f) { "curl_" #f, (void **)&lc.f }
+		SYM(global_init), SYM(easy_init), SYM(easy_setopt),
+		SYM(easy_perform), SYM(easy_getinfo), SYM(easy_cleanup),
+		SYM(easy_strerror), SYM(slist_append), SYM(slist_free_all),
+		SYM(url), SYM(url_set), SYM(url_get), SYM(url_strerror),
+		SYM(url_cleanup), SYM(free),
+#undef SYM
+	};
+	void *lib;
+	size_t i;
 	CURLcode r;
 
 	if (curl_ready)
 		return 0;
-	if ((r = curl_global_init(CURL_GLOBAL_DEFAULT)) != CURLE_OK) {
+	/* kept loaded: the process exits */
+	if (!(lib = dlopen(CURL_SONAME, RTLD_NOW | RTLD_LOCAL))) {
+		*err_r = xasprintf("cannot load libcurl: %s", dlerror());
+		return -1;
+	}
+	for (i = 0; i < ARRAY_SIZE(syms); i++) {
+		if (!(*syms[i].fn = dlsym(lib, syms[i].name))) {
+			*err_r = xasprintf("cannot load libcurl: no %s in '%s'",
+			    syms[i].name, CURL_SONAME);
+			return -1;
+		}
+	}
+	if ((r = lc.global_init(CURL_GLOBAL_DEFAULT)) != CURLE_OK) {
 		*err_r = xasprintf("cannot initialise libcurl: %s",
-		    curl_easy_strerror(r));
+		    lc.easy_strerror(r));
 		return -1;
 	}
 	curl_ready = 1;
@@ -170,9 +226,9 @@ header_cb(char *line, size_t size, size_t nmemb, void *data)
 
 #define SETOPT(opt, val)                                                     \
 	do {                                                                 \
-		if ((r = curl_easy_setopt(s->curl, opt, val)) != CURLE_OK) { \
+		if ((r = lc.easy_setopt(s->curl, opt, val)) != CURLE_OK) {   \
 			*err_r = xasprintf("cannot set %s: %s", #opt,        \
-			    curl_easy_strerror(r));                          \
+			    lc.easy_strerror(r));                            \
 			goto fail;                                           \
 		}                                                            \
 	} while (0)
@@ -194,27 +250,27 @@ smtp_open(const struct smtp_config *cfg, char **err_r)
 		*err_r = xstrdup("no smtp url configured");
 		goto fail;
 	}
-	if (!(u = curl_url())) {
+	if (!(u = lc.url())) {
 		*err_r = xstrdup("out of memory");
 		goto fail;
 	}
-	if ((ur = curl_url_set(u, CURLUPART_URL, cfg->url, 0)) != CURLUE_OK) {
+	if ((ur = lc.url_set(u, CURLUPART_URL, cfg->url, 0)) != CURLUE_OK) {
 		/* not echoed when it may hold a password */
 		*err_r = xasprintf("bad smtp url '%s': %s",
 		    strchr(cfg->url, '@') ? "..." : cfg->url,
-		    curl_url_strerror(ur));
+		    lc.url_strerror(ur));
 		goto fail;
 	}
 	/* credentials come from user/password_file, never the URL (and the
 	 * URL may be logged) */
-	if (curl_url_get(u, CURLUPART_USER, &part, 0) == CURLUE_OK ||
-	    curl_url_get(u, CURLUPART_PASSWORD, &part, 0) == CURLUE_OK) {
+	if (lc.url_get(u, CURLUPART_USER, &part, 0) == CURLUE_OK ||
+	    lc.url_get(u, CURLUPART_PASSWORD, &part, 0) == CURLUE_OK) {
 		*err_r = xstrdup("the smtp url must not hold a user or password;"
 		    " use user and password_file");
 		goto fail;
 	}
-	if (curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK ||
-	    curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK) {
+	if (lc.url_get(u, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK ||
+	    lc.url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK) {
 		*err_r = xasprintf("bad smtp url '%s'", cfg->url);
 		goto fail;
 	}
@@ -226,7 +282,7 @@ smtp_open(const struct smtp_config *cfg, char **err_r)
 	switch (cfg->tls) {
 	case SMTP_TLS_SMTPS:
 		/* implicit TLS whatever the URL said */
-		if (curl_url_set(u, CURLUPART_SCHEME, "smtps", 0) != CURLUE_OK) {
+		if (lc.url_set(u, CURLUPART_SCHEME, "smtps", 0) != CURLUE_OK) {
 			*err_r = xstrdup("out of memory");
 			goto fail;
 		}
@@ -255,7 +311,7 @@ smtp_open(const struct smtp_config *cfg, char **err_r)
 		*err_r = xasprintf("cannot read ca_file '%s'", cfg->ca_file);
 		goto fail;
 	}
-	if (curl_url_get(u, CURLUPART_URL, &url, 0) != CURLUE_OK) {
+	if (lc.url_get(u, CURLUPART_URL, &url, 0) != CURLUE_OK) {
 		*err_r = xasprintf("bad smtp url '%s'", cfg->url);
 		goto fail;
 	}
@@ -264,7 +320,7 @@ smtp_open(const struct smtp_config *cfg, char **err_r)
 	buf_init(&s->reply, SMTP_REPLY_MAX);
 	buf_init(&s->failed, SMTP_REPLY_MAX);
 	s->reply_done = 1;
-	if (!(s->curl = curl_easy_init())) {
+	if (!(s->curl = lc.easy_init())) {
 		*err_r = xstrdup("cannot initialise libcurl");
 		goto fail;
 	}
@@ -308,11 +364,11 @@ smtp_open(const struct smtp_config *cfg, char **err_r)
 fail:
 	smtp_close(&s);
 out:
-	curl_free(url);
-	curl_free(part);
-	curl_free(host);
-	curl_free(scheme);
-	curl_url_cleanup(u);
+	lc.free(url);
+	lc.free(part);
+	lc.free(host);
+	lc.free(scheme);
+	lc.url_cleanup(u);
 	return s;
 }
 
@@ -383,7 +439,7 @@ smtp_send(struct smtp *s, const char *from, const char *rcpt,
 		    "character or angle bracket)");
 		return SMTP_PERMFAIL;
 	}
-	if (!(rcpts = curl_slist_append(NULL, rcpt))) {
+	if (!(rcpts = lc.slist_append(NULL, rcpt))) {
 		*reply_r = xstrdup("out of memory");
 		return SMTP_TEMPFAIL;
 	}
@@ -395,20 +451,20 @@ smtp_send(struct smtp *s, const char *from, const char *rcpt,
 	buf_reset(&s->reply);
 	buf_reset(&s->failed);
 	s->reply_done = 0;
-	if ((r = curl_easy_setopt(s->curl, CURLOPT_MAIL_FROM, from)) ||
-	    (r = curl_easy_setopt(s->curl, CURLOPT_MAIL_RCPT, rcpts)) ||
-	    (r = curl_easy_setopt(s->curl, CURLOPT_INFILESIZE_LARGE,
+	if ((r = lc.easy_setopt(s->curl, CURLOPT_MAIL_FROM, from)) ||
+	    (r = lc.easy_setopt(s->curl, CURLOPT_MAIL_RCPT, rcpts)) ||
+	    (r = lc.easy_setopt(s->curl, CURLOPT_INFILESIZE_LARGE,
 	    (curl_off_t)len)) ||
-	    (r = curl_easy_setopt(s->curl, CURLOPT_FRESH_CONNECT,
+	    (r = lc.easy_setopt(s->curl, CURLOPT_FRESH_CONNECT,
 	    (long)s->fresh)))
 		goto out;
-	r = curl_easy_perform(s->curl);
+	r = lc.easy_perform(s->curl);
 out:
 	/* the list is only used during the transfer */
-	curl_easy_setopt(s->curl, CURLOPT_MAIL_RCPT, (struct curl_slist *)NULL);
-	curl_slist_free_all(rcpts);
+	lc.easy_setopt(s->curl, CURLOPT_MAIL_RCPT, (struct curl_slist *)NULL);
+	lc.slist_free_all(rcpts);
 	s->msg = NULL;
-	curl_easy_getinfo(s->curl, CURLINFO_RESPONSE_CODE, &code);
+	lc.easy_getinfo(s->curl, CURLINFO_RESPONSE_CODE, &code);
 	st = classify(r, code);
 	s->fresh = st != SMTP_OK;
 	if (st == SMTP_OK)
@@ -418,7 +474,7 @@ out:
 	else if (s->errbuf[0])
 		*reply_r = xstrdup(s->errbuf);
 	else
-		*reply_r = xstrdup(curl_easy_strerror(r));
+		*reply_r = xstrdup(lc.easy_strerror(r));
 	return st;
 }
 
@@ -435,16 +491,16 @@ smtp_check(struct smtp *s, char **reply_r)
 	s->reply_done = 0;
 	/* no recipient and no upload: libcurl greets, starts TLS, logs in,
 	 * then sends the custom command instead of a transaction */
-	if ((r = curl_easy_setopt(s->curl, CURLOPT_UPLOAD, 0L)) ||
-	    (r = curl_easy_setopt(s->curl, CURLOPT_CUSTOMREQUEST, "NOOP")) ||
-	    (r = curl_easy_setopt(s->curl, CURLOPT_NOBODY, 1L)))
+	if ((r = lc.easy_setopt(s->curl, CURLOPT_UPLOAD, 0L)) ||
+	    (r = lc.easy_setopt(s->curl, CURLOPT_CUSTOMREQUEST, "NOOP")) ||
+	    (r = lc.easy_setopt(s->curl, CURLOPT_NOBODY, 1L)))
 		goto out;
-	r = curl_easy_perform(s->curl);
+	r = lc.easy_perform(s->curl);
 out:
-	curl_easy_setopt(s->curl, CURLOPT_CUSTOMREQUEST, (char *)NULL);
-	curl_easy_setopt(s->curl, CURLOPT_NOBODY, 0L);
-	curl_easy_setopt(s->curl, CURLOPT_UPLOAD, 1L);
-	curl_easy_getinfo(s->curl, CURLINFO_RESPONSE_CODE, &code);
+	lc.easy_setopt(s->curl, CURLOPT_CUSTOMREQUEST, (char *)NULL);
+	lc.easy_setopt(s->curl, CURLOPT_NOBODY, 0L);
+	lc.easy_setopt(s->curl, CURLOPT_UPLOAD, 1L);
+	lc.easy_getinfo(s->curl, CURLINFO_RESPONSE_CODE, &code);
 	st = classify(r, code);
 	if (st == SMTP_OK)
 		*reply_r = xstrdup(s->reply.len ? s->reply.data : "");
@@ -453,7 +509,7 @@ out:
 	else if (s->errbuf[0])
 		*reply_r = xstrdup(s->errbuf);
 	else
-		*reply_r = xstrdup(curl_easy_strerror(r));
+		*reply_r = xstrdup(lc.easy_strerror(r));
 	return st;
 }
 
@@ -472,7 +528,7 @@ smtp_close(struct smtp **sp)
 	if (!s)
 		return;
 	if (s->curl)
-		curl_easy_cleanup(s->curl);   /* sends QUIT on an open session */
+		lc.easy_cleanup(s->curl);   /* sends QUIT on an open session */
 	buf_free(&s->reply);
 	buf_free(&s->failed);
 	free(s);

@@ -1469,6 +1469,20 @@ store_set_durable(struct store *st, int full)
 }
 
 int
+store_set_cache(struct store *st, unsigned kb)
+{
+	char *sql = xasprintf("PRAGMA cache_size = -%u", kb);
+	int ret = 0;
+
+	if (sqlite3_exec(st->db, sql, NULL, NULL, NULL) != SQLITE_OK) {
+		store_log(st, "set cache_size");
+		ret = -1;
+	}
+	free(sql);
+	return ret;
+}
+
+int
 store_sync(struct store *st)
 {
 	sqlite3_file *log = NULL;

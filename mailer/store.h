@@ -240,6 +240,9 @@ int store_outbox_failed(struct store *st, int64_t id, const char *reply);
  * (never corrupt the store).  Call between transactions.  0 or -1.
  */
 int store_set_durable(struct store *st, int full);
+/* Caps this connection's page cache at kb KB (SQLite's default is 2 MB).
+ * 0 or -1 (logged). */
+int store_set_cache(struct store *st, unsigned kb);
 /*
  * Makes every commit so far durable: fsyncs the write-ahead log, which is
  * what synchronous = FULL does at each COMMIT.  For a bulk run that

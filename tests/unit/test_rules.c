@@ -486,6 +486,53 @@ test_cache(void **state)
 	rmdir(dir);
 }
 
+/* The engines kept in the cache belong to the rule set they were picked
+ * for: when the rules change under the same file, each is placed anew. */
+static void
+test_cache_rules_changed(void **state)
+{
+	char dir[] = "/tmp/test_rules_cacheXXXXXX", path[64], rpath[64];
+	static const char *const sets[] = {
+		"category t\nthreshold 1\nregex text +5 /(\\w)\\1x/\n"
+		"regex text +7 /costs rose/\nword text +1 NAO\n",
+		"category t\nthreshold 1\nregex text +7 /costs rose/\n"
+		"regex text +5 /(\\w)\\1x/\nword text +1 NAO\n",
+	};
+	static const struct {
+		const char *text;
+		int score;
+	} want[] = {
+		{ "aax", 5 }, { "the costs rose", 7 },
+		{ "aax and costs rose, NAO", 13 }, { "nothing here", -1 },
+	};
+	struct ruleset *rs;
+	char *err = NULL;
+	FILE *f;
+	size_t i;
+	int round;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/cache", dir);
+	snprintf(rpath, sizeof(rpath), "%s/t.rules", dir);
+	for (round = 0; round < 4; round++) {
+		f = fopen(rpath, "w");
+		assert_non_null(f);
+		fputs(sets[round % 2], f);
+		fclose(f);
+		assert_int_equal(rules_load(rpath, &rs, &err), 0);
+		rules_set_cache(rs, path);
+		for (i = 0; i < ARRAY_SIZE(want); i++)
+			assert_int_equal(score_text(rs, want[i].text),
+			    want[i].score);
+		rules_free(&rs);
+		assert_int_equal(access(path, R_OK), 0);
+	}
+	unlink(path);
+	unlink(rpath);
+	rmdir(dir);
+}
+
 static void
 test_pcre_fallback(void **state)
 {
@@ -685,6 +732,7 @@ main(void)
 		cmocka_unit_test(test_case_flag),
 		cmocka_unit_test(test_lead),
 		cmocka_unit_test(test_cache),
+		cmocka_unit_test(test_cache_rules_changed),
 		cmocka_unit_test(test_word_boundaries),
 		cmocka_unit_test(test_phrase_spacing),
 		cmocka_unit_test(test_max_hits),
