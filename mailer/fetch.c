@@ -32,6 +32,10 @@
  * appends, and the pages it looks up come back from the OS cache.  Half
  * of this cost time. */
 #define FETCH_CACHE_KB 1024
+/* UIDs listed per command, and the most after windows with nothing in
+ * them (see fetch_folder) */
+#define LIST_WINDOW 4096u
+#define LIST_WINDOW_MAX (LIST_WINDOW * 64)
 
 /* What one run shares between folders. */
 struct run {
@@ -264,9 +268,10 @@ fetch_folder(struct run *run, const char *folder, int *store_err_r)
 	uint32_t uidvalidity, uidnext, old_uv, last_uid, *uids = NULL;
 	uint32_t *sizes = NULL;
 	size_t n = 0, n_pend = 0, i, k, kept_msgs = 0, kept_items = 0;
+	uint64_t from, to, win;
 	char *err = NULL, *action = after_action(ic, folder);
 	enum imap_status s;
-	int r, in_txn = 0, readonly;
+	int r, in_txn = 0, readonly, more;
 
 	tally_init(&t, run->rs);
 	memset(&fc, 0, sizeof(fc));
@@ -298,65 +303,91 @@ fetch_folder(struct run *run, const char *folder, int *store_err_r)
 	    IMAP_OK)
 		goto fail;
 
-	/* UIDNEXT says whether anything is new without asking more */
-	if (!uidnext || uidnext - 1 > last_uid) {
-		s = imap_uids_from(run->im, last_uid + 1, &uids, &sizes, &n,
-		    &err);
-		if (s != IMAP_OK)
-			goto fail;
-		/* nothing listed below UIDNEXT: those UIDs are gone for
-		 * good, no need to ask again next time */
-		if (!n && uidnext)
-			last_uid = uidnext - 1;
-	}
 	fc.run = run;
 	fc.folder = folder;
 	fc.uidvalidity = uidvalidity;
 	fc.t = &t;
-	fc.total = n;
-	for (i = 0; i < n; i += k) {
-		uint32_t top;
-		size_t bytes = sizes[i];
-
-		for (k = 1; i + k < n && k < ic->batch &&
-		    bytes + sizes[i + k] <= FETCH_BATCH_BYTES; k++)
-			bytes += sizes[i + k];
-		top = uids[i + k - 1];
-		fc.n_got = 0;
-		fc.in_txn = 0;
-		s = imap_fetch(run->im, uids + i, k,
-		    run->cfg->lim.max_message_size, on_message, &fc, &err);
-		drain(&fc, 1);
-		in_txn = fc.in_txn;
-		if (fc.store_failed)
-			goto store_fail;
+	/*
+	 * The new UIDs are listed a window at a time, each window fetched
+	 * before the next is listed: libetpan parses a whole answer, so one
+	 * listing of a large folder would cost memory in proportion to it.
+	 * UIDNEXT bounds the windows and says whether anything is new at
+	 * all; a window with nothing in it doubles the next (UIDs may be
+	 * sparse), up to LIST_WINDOW_MAX.  Without UIDNEXT one "first:*".
+	 */
+	more = !uidnext || uidnext - 1 > last_uid;
+	fc.total = more && uidnext ? uidnext - 1 - last_uid : 0;
+	from = (uint64_t)last_uid + 1;
+	win = LIST_WINDOW;
+	while (more) {
+		to = uidnext ? from + win - 1 : 0;
+		if (uidnext && to > uidnext - 1)
+			to = uidnext - 1;
+		free(uids);
+		free(sizes);
+		uids = sizes = NULL;
+		n = 0;
+		s = imap_uids_range(run->im, (uint32_t)from, (uint32_t)to,
+		    &uids, &sizes, &n, &err);
 		if (s != IMAP_OK)
 			goto fail;
-		/* all of them expunged meanwhile: the mark moves all the same */
-		if (!in_txn) {
-			if (store_begin(run->st) < 0)
+		if (!uidnext)
+			fc.total = n;
+		for (i = 0; i < n; i += k) {
+			uint32_t top;
+			size_t bytes = sizes[i];
+
+			for (k = 1; i + k < n && k < ic->batch &&
+			    bytes + sizes[i + k] <= FETCH_BATCH_BYTES; k++)
+				bytes += sizes[i + k];
+			top = uids[i + k - 1];
+			fc.n_got = 0;
+			fc.in_txn = 0;
+			s = imap_fetch(run->im, uids + i, k,
+			    run->cfg->lim.max_message_size, on_message, &fc,
+			    &err);
+			drain(&fc, 1);
+			in_txn = fc.in_txn;
+			if (fc.store_failed)
 				goto store_fail;
-			in_txn = 1;
+			if (s != IMAP_OK)
+				goto fail;
+			/* all of them expunged meanwhile: the mark moves
+			 * all the same */
+			if (!in_txn) {
+				if (store_begin(run->st) < 0)
+					goto store_fail;
+				in_txn = 1;
+			}
+			/* the mark moves with the messages, in their
+			 * transaction */
+			if (store_folder_set(run->st, run->account, folder,
+			    uidvalidity, top, run->now, "ok") < 0)
+				goto store_fail;
+			for (r = 0; action && (size_t)r < fc.n_got; r++)
+				if (store_pending_add(run->st, run->account,
+				    folder, uidvalidity, fc.got[r], action) < 0)
+					goto store_fail;
+			if (store_commit(run->st) < 0)
+				goto store_fail;
+			in_txn = 0;
+			last_uid = top;
+			kept_msgs = t.msgs;
+			kept_items = t.items;
+			if (action && (s = do_action(run, folder, action,
+			    fc.got, fc.n_got)) != IMAP_OK)
+				goto fail;
 		}
-		/* the mark moves with the messages, in their transaction */
-		if (store_folder_set(run->st, run->account, folder, uidvalidity,
-		    top, run->now, "ok") < 0)
-			goto store_fail;
-		for (r = 0; action && (size_t)r < fc.n_got; r++)
-			if (store_pending_add(run->st, run->account, folder,
-			    uidvalidity, fc.got[r], action) < 0)
-				goto store_fail;
-		if (store_commit(run->st) < 0)
-			goto store_fail;
-		in_txn = 0;
-		last_uid = top;
-		kept_msgs = t.msgs;
-		kept_items = t.items;
-		if (action && (s = do_action(run, folder, action, fc.got,
-		    fc.n_got)) != IMAP_OK)
-			goto fail;
+		/* what was not listed below UIDNEXT is gone for good: no
+		 * need to ask again next time */
+		if (uidnext && last_uid < to)
+			last_uid = (uint32_t)to;
+		more = uidnext && to < uidnext - 1;
+		win = n ? LIST_WINDOW : win * 2 > LIST_WINDOW_MAX ?
+		    LIST_WINDOW_MAX : win * 2;
+		from = to + 1;
 	}
-	if (run->progress && n >= PROGRESS_MIN)
+	if (run->progress && fc.total >= PROGRESS_MIN)
 		fputc('\n', stderr);
 	/* nothing new, or a new UIDVALIDITY on an empty folder */
 	if (store_folder_set(run->st, run->account, folder, uidvalidity,

@@ -56,10 +56,11 @@ enum imap_status imap_select(struct imap *im, const char *folder,
     char **err_r);
 
 /* UIDs and sizes (RFC822.SIZE) of the selected folder's messages with
- * UID >= first, ascending, into *uids_r and *sizes_r (caller frees both)
- * and *n_r; one command. */
-enum imap_status imap_uids_from(struct imap *im, uint32_t first,
-    uint32_t **uids_r, uint32_t **sizes_r, size_t *n_r, char **err_r);
+ * first <= UID <= last (last 0: no bound), ascending, into *uids_r and
+ * *sizes_r (caller frees both) and *n_r; one command. */
+enum imap_status imap_uids_range(struct imap *im, uint32_t first,
+    uint32_t last, uint32_t **uids_r, uint32_t **sizes_r, size_t *n_r,
+    char **err_r);
 
 /*
  * Called for each message of a fetch: its UID and raw bytes (borrowed

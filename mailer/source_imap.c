@@ -863,8 +863,8 @@ fail:
 }
 
 enum imap_status
-imap_uids_from(struct imap *im, uint32_t first, uint32_t **uids_r,
-    uint32_t **sizes_r, size_t *n_r, char **err_r)
+imap_uids_range(struct imap *im, uint32_t first, uint32_t last,
+    uint32_t **uids_r, uint32_t **sizes_r, size_t *n_r, char **err_r)
 {
 	struct mailimap_set *set = NULL;
 	struct mailimap_fetch_type *ft = NULL;
@@ -877,7 +877,7 @@ imap_uids_from(struct imap *im, uint32_t first, uint32_t **uids_r,
 
 	*uids_r = *sizes_r = NULL;
 	*n_r = 0;
-	set = mailimap_set_new_interval(first, 0);
+	set = mailimap_set_new_interval(first, last);
 	ft = fetch_type(0);
 	if (!set || !ft) {
 		*err_r = xstrdup("out of memory");
@@ -898,7 +898,7 @@ imap_uids_from(struct imap *im, uint32_t first, uint32_t **uids_r,
 
 		att_uid_size(clist_content(it), &uid, &size, &body, &len);
 		/* "first:*" matches the last message even below first */
-		if (uid < first)
+		if (uid < first || (last && uid > last))
 			continue;
 		xgrow(&v, n, &cap, sizeof(*v));
 		v[n].uid = uid;

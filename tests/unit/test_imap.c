@@ -68,7 +68,7 @@ test_uid_fetch_refused(void **state)
 	    IMAP_OK);
 	assert_int_equal(uv, 5);
 	assert_int_equal(next, 3);
-	assert_int_equal(imap_uids_from(im, 1, &uids, &sizes, &n, &err),
+	assert_int_equal(imap_uids_range(im, 1, 0, &uids, &sizes, &n, &err),
 	    IMAP_NO);
 	assert_non_null(strstr(err, "Internal error"));
 	free(err);
