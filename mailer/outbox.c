@@ -937,12 +937,13 @@ outbox_run_finish(struct outbox_run **obp, int abort)
 	pthread_mutex_unlock(&ob->mu);
 	pthread_join(ob->sender, NULL);
 	pthread_join(ob->keeper, NULL);
+	/* the store could not be written (a full disk, say) */
 	if (run_stop(ob) < 0 || ob->broken)
-		ob->ret = EX_SOFTWARE;
+		ob->ret = EX_IOERR;
 	ret = ob->ret ? ob->ret : ob->failed ? EX_DATAERR : ob->deferred ?
 	    EX_TEMPFAIL : EX_OK;
 	/* not after a store error, as before */
-	if (ob->any && ret != EX_SOFTWARE)
+	if (ob->any && ret != EX_IOERR)
 		printf("sent %zu, deferred %zu, failed %zu messages\n",
 		    ob->sent, ob->deferred, ob->failed);
 	run_free(ob);

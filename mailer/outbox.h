@@ -62,7 +62,7 @@ int64_t outbox_backoff(unsigned attempts);
  * when all were sent (or none was due), EX_TEMPFAIL when some were
  * deferred, EX_DATAERR when the server refused some for good, EX_CONFIG
  * when [smtp] is not usable, EX_UNAVAILABLE when the server ended the run
- * (SMTP_FATAL: TLS or authentication), EX_SOFTWARE on a store error.
+ * (SMTP_FATAL: TLS or authentication), EX_IOERR on a store error.
  * It is outbox_run_start() and outbox_run_finish() with nothing handed
  * over: st itself is not written to.
  */
