@@ -1670,26 +1670,37 @@ store_last_id(const struct store *st)
 	return (int64_t)sqlite3_last_insert_rowid(st->db);
 }
 
-int
-store_mark_get(struct store *st, const char *name, int64_t *v_r)
+/* The integer statement which finds for key: 0 with *v_r, 1 when there
+ * is no row (*v_r 0), -1 on error (logged as failing to `what`). */
+static int
+lookup_int64(struct store *st, enum stmt which, const char *key,
+    int64_t *v_r, const char *what)
 {
-	sqlite3_stmt *q = st->stmt[ST_MARK_GET];
+	sqlite3_stmt *q = st->stmt[which];
 	int ret = -1;
 	int rc;
 
 	*v_r = 0;
-	bind_str(q, 1, name);
+	bind_str(q, 1, key);
 	rc = sqlite3_step(q);
 	if (rc == SQLITE_ROW) {
 		*v_r = sqlite3_column_int64(q, 0);
 		ret = 0;
 	} else if (rc == SQLITE_DONE) {
-		ret = 0;
+		ret = 1;
 	} else {
-		store_log(st, "read mark");
+		store_log(st, what);
 	}
 	stmt_done(q);
 	return ret;
+}
+
+int
+store_mark_get(struct store *st, const char *name, int64_t *v_r)
+{
+	/* an unset mark reads 0 */
+	return lookup_int64(st, ST_MARK_GET, name, v_r, "read mark") < 0 ?
+	    -1 : 0;
 }
 
 int
@@ -2305,23 +2316,7 @@ store_import_message(struct store *st, const struct store_msg *m,
 int
 store_message_id(struct store *st, const char *hash, int64_t *id_r)
 {
-	sqlite3_stmt *s = st->stmt[ST_MSG_ID];
-	int ret = -1;
-	int rc;
-
-	*id_r = 0;
-	bind_str(s, 1, hash);
-	rc = sqlite3_step(s);
-	if (rc == SQLITE_ROW) {
-		*id_r = sqlite3_column_int64(s, 0);
-		ret = 0;
-	} else if (rc == SQLITE_DONE) {
-		ret = 1;
-	} else {
-		store_log(st, "look up message");
-	}
-	stmt_done(s);
-	return ret;
+	return lookup_int64(st, ST_MSG_ID, hash, id_r, "look up message");
 }
 
 static int
