@@ -3,6 +3,9 @@
 # else.
 
 PREFIX    ?= /usr/local
+# bulletin-fetch and bulletin-work, which bulletin runs (beside it in a
+# build tree)
+LIBEXECDIR ?= $(PREFIX)/lib/bulletin
 CC        ?= cc
 VERSION   := 0.1.0
 B         := build
@@ -21,6 +24,7 @@ WARN      := -Wall -Wextra -Wshadow -Wcast-qual -Wformat=2 -Wstrict-prototypes \
 CFLAGS    ?= -O2 -g
 ALL_CFLAGS = -std=c11 -D_GNU_SOURCE -DBULLETIN_VERSION='"$(VERSION)"' \
 	-DBULLETIN_SHAREDIR='"$(PREFIX)/share/bulletin"' -I$(B) \
+	-DBULLETIN_LIBEXECDIR='"$(LIBEXECDIR)"' \
 	$(if $(CURL_SONAME),-DCURL_SONAME='"$(CURL_SONAME)"') \
 	$(WARN) $(CFLAGS) $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 # libcurl is not linked: smtp.c loads it by its SONAME when it sends.
@@ -31,7 +35,9 @@ LIBS       = $(filter-out -specs=%,$(shell pkg-config --libs \
 SAN       := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 
 SRCS      := $(sort $(wildcard mailer/*.c))
-LIB_SRCS  := $(filter-out mailer/main.c,$(SRCS))
+# main*.c are the programs' mains; pipeline_proc.c is pipeline.c's
+# stand-in in bulletin-fetch (the processing in a child)
+LIB_SRCS  := $(filter-out mailer/main%.c mailer/pipeline_proc.c,$(SRCS))
 OBJS      := $(LIB_SRCS:mailer/%.c=$(B)/%.o)
 SAN_OBJS  := $(LIB_SRCS:mailer/%.c=$(B)/san/%.o)
 UNIT_SRCS := $(sort $(wildcard tests/unit/test_*.c))
@@ -40,7 +46,7 @@ SAN_UNITS := $(UNIT_SRCS:tests/unit/%.c=$(B)/san/%)
 
 .PHONY: all deps test-deps demo check unit e2e bench clean install check-style
 
-all: $(B)/bulletin
+all: $(B)/bulletin $(B)/bulletin-fetch $(B)/bulletin-work
 
 # Installs the missing Debian packages (needs root; prints the command
 # otherwise).
@@ -78,6 +84,15 @@ $(B)/conf_example.h: docs/bulletin.conf.example Makefile | $(B)
 $(B)/main.o: $(B)/conf_example.h
 $(B)/bulletin: $(B)/main.o $(B)/libbulletin.a
 	@echo "  CC $@"; $(CC) $(ALL_CFLAGS) -o $@ $^ $(LIBS)
+# The helpers link only the libraries they use: an object of the archive
+# that needs another one fails the link (see worker.h).
+$(B)/bulletin-fetch: $(B)/main_fetch.o $(B)/pipeline_proc.o $(B)/libbulletin.a
+	@echo "  CC $@"; $(CC) $(ALL_CFLAGS) -o $@ $^ -Wl,--as-needed \
+	$(shell pkg-config --libs sqlite3 gnutls libetpan glib-2.0 2>/dev/null)
+$(B)/bulletin-work: $(B)/main_work.o $(B)/libbulletin.a
+	@echo "  CC $@"; $(CC) $(ALL_CFLAGS) -o $@ $^ -Wl,--as-needed \
+	$(filter-out -specs=%,$(shell pkg-config --libs gmime-3.0 libxml-2.0 \
+	libhs libpcre2-8 2>/dev/null))
 # fuzz.mk's $(B)/fuzz can make $(B) first: san/ has a rule of its own
 $(B) $(B)/san:
 	mkdir -p $@
@@ -130,6 +145,8 @@ install: all
 		$(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5 \
 		$(DESTDIR)$(UNITDIR)
 	install -m 755 $(B)/bulletin $(DESTDIR)$(PREFIX)/bin/bulletin
+	install -d $(DESTDIR)$(LIBEXECDIR)
+	install -m 755 $(B)/bulletin-fetch $(B)/bulletin-work $(DESTDIR)$(LIBEXECDIR)/
 	install -m 644 filters/*.rules filters/*.inc filters/README.md $(SHARE)/filters/
 	install -m 644 templates/*.txt templates/*.html $(SHARE)/templates/
 	sed 's|/usr/local/share/bulletin|$(PREFIX)/share/bulletin|g' \

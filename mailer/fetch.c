@@ -47,6 +47,7 @@ struct run {
 	struct pipeline *pl;    /* parse, split, classify on workers */
 	char *account;          /* user@host:port */
 	char *where;            /* 'host:port' for messages */
+	size_t lost;            /* stored unprocessed: the child died */
 	int64_t now;
 	int progress;           /* stderr is a terminal */
 };
@@ -77,9 +78,10 @@ drain(struct folder_ctx *fc, int all)
 		return;
 	while ((all || pipeline_full(run->pl)) &&
 	    (j = pipeline_pop(run->pl))) {
-		if (!fc->store_failed && ingest_job(run->st, run->rs, j,
-		    j->name, run->now, fc->t) < 0)
+		if (!fc->store_failed && ingest_job(run->st, j, j->name,
+		    run->now, fc->t) < 0)
 			fc->store_failed = 1;
+		run->lost += j->lost;
 		pipeline_done(run->pl, j);
 	}
 }
@@ -273,7 +275,7 @@ fetch_folder(struct run *run, const char *folder, int *store_err_r)
 	enum imap_status s;
 	int r, in_txn = 0, readonly, more;
 
-	tally_init(&t, run->rs);
+	tally_init(&t);
 	memset(&fc, 0, sizeof(fc));
 	*store_err_r = 0;
 	/* actions owed from a crash need a writable selection */
@@ -396,7 +398,7 @@ fetch_folder(struct run *run, const char *folder, int *store_err_r)
 	if (t.msgs) {
 		printf("fetched %zu messages from %s, %zu items", t.msgs,
 		    folder, t.items);
-		tally_print(stdout, &t, run->rs);
+		tally_print_by(stdout, &t, run->pl);
 	} else {
 		printf("fetched 0 messages from %s\n", folder);
 	}
@@ -497,6 +499,13 @@ fetch_run(const struct config *cfg, struct ruleset *rs, struct store *st)
 	}
 	if (ret == EX_OK && folder_failed)
 		ret = EX_UNAVAILABLE;
+	if (run.lost) {
+		log_err("%zu messages stored without their items (the "
+		    "processing stopped); 'bulletin process' makes them",
+		    run.lost);
+		if (ret == EX_OK)
+			ret = EX_SOFTWARE;
+	}
 out:
 	imap_close(&run.im);
 	pipeline_free(&run.pl);
@@ -540,6 +549,24 @@ reprocess_store(struct reprocess *rp, struct job *j)
 		    j->err ? j->err : "cannot parse");
 		rp->t->failed++;
 	}
+	/* a message stored raw (unparsed) gets its fields now */
+	if (j->p.msg) {
+		struct store_msg sm;
+		char *from = message_from(j->p.msg);
+		int r;
+
+		memset(&sm, 0, sizeof(sm));
+		sm.message_id = j->p.msg->envelope_id;
+		sm.subject = j->p.msg->subject;
+		sm.from = from;
+		sm.date = j->p.msg->date;
+		r = store_set_fields(rp->st, id, &sm);
+		free(from);
+		if (r < 0) {
+			rp->failed = 1;
+			return;
+		}
+	}
 	if (store_delete_items(rp->st, id) < 0) {
 		rp->failed = 1;
 		return;
@@ -551,7 +578,7 @@ reprocess_store(struct reprocess *rp, struct job *j)
 			return;
 		}
 	rp->t->msgs++;
-	tally_items(rp->t, rp->rs, &j->p.items);
+	tally_items(rp->t, &j->p.items);
 }
 
 static void
@@ -589,7 +616,7 @@ fetch_process(const struct config *cfg, struct ruleset *rs,
 	size_t n;
 	int r, ret = EX_IOERR;
 
-	tally_init(&t, rs);
+	tally_init(&t);
 	memset(&rp, 0, sizeof(rp));
 	rp.rs = rs;
 	rp.st = st;
@@ -612,7 +639,7 @@ fetch_process(const struct config *cfg, struct ruleset *rs,
 			goto out;
 	} while (n == cfg->imap.batch);
 	printf("processed %zu messages, %zu items", t.msgs, t.items);
-	tally_print(stdout, &t, rs);
+	tally_print_by(stdout, &t, rp.pl);
 	ret = EX_OK;
 out:
 	if (fflush(stdout) != 0 && ret == EX_OK)

@@ -35,7 +35,9 @@
  * out, or a folder cannot be read (the other folders still run);
  * EX_NOPERM when the login is refused; EX_PROTOCOL on a certificate
  * that cannot be trusted, a TLS or protocol failure; EX_IOERR when the
- * store fails.  rs and st are borrowed.
+ * store fails; EX_SOFTWARE when the processing child died (its messages
+ * in flight are stored raw, for `process`).  rs and st are borrowed (rs
+ * is NULL in bulletin-fetch, whose pipeline is pipeline_proc.c).
  */
 int fetch_run(const struct config *cfg, struct ruleset *rs,
     struct store *st);

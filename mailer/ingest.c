@@ -7,54 +7,90 @@
 
 #include "ingest.h"
 #include "log.h"
-#include "process.h"
 
 void
-tally_init(struct tally *t, const struct ruleset *rs)
+tally_init(struct tally *t)
 {
 	memset(t, 0, sizeof(*t));
-	t->ncat = rules_ncategories(rs);
-	t->cat = xcalloc(t->ncat + 1, sizeof(*t->cat));
 }
 
 void
 tally_free(struct tally *t)
 {
+	size_t i;
+
+	for (i = 0; i < t->ncat; i++)
+		free(t->cat[i].id);
 	free(t->cat);
 	memset(t, 0, sizeof(*t));
 }
 
+static void
+tally_label(struct tally *t, const char *id)
+{
+	size_t i;
+
+	for (i = 0; i < t->ncat; i++)
+		if (!strcmp(t->cat[i].id, id)) {
+			t->cat[i].n++;
+			return;
+		}
+	xgrow(&t->cat, t->ncat, &t->capcat, sizeof(*t->cat));
+	t->cat[t->ncat].id = xstrdup(id);
+	t->cat[t->ncat++].n = 1;
+}
+
 void
-tally_items(struct tally *t, const struct ruleset *rs,
-    const struct item_list *items)
+tally_items(struct tally *t, const struct item_list *items)
 {
 	size_t i, j;
-	long c;
 
 	t->items += items->n;
 	for (i = 0; i < items->n; i++)
 		for (j = 0; j < items->v[i].n_labels; j++)
-			if ((c = rules_category_find(rs,
-			    items->v[i].labels[j].id)) >= 0 &&
-			    (size_t)c < t->ncat)
-				t->cat[c]++;
+			if (items->v[i].labels[j].id)
+				tally_label(t, items->v[i].labels[j].id);
+}
+
+static void
+tally_put(FILE *f, const struct tally_cat *c, int *first)
+{
+	if (!c->n)
+		return;
+	fprintf(f, "%s%s %zu", *first ? ": " : ", ", c->id, c->n);
+	*first = 0;
 }
 
 void
-tally_print(FILE *f, const struct tally *t,
-    const struct ruleset *rs)
+tally_print(FILE *f, const struct tally *t, const char *const *ids,
+    size_t n_ids)
 {
-	size_t i;
+	size_t i, k;
 	int first = 1;
 
+	for (k = 0; k < n_ids; k++)
+		for (i = 0; i < t->ncat; i++)
+			if (!strcmp(t->cat[i].id, ids[k]))
+				tally_put(f, &t->cat[i], &first);
 	for (i = 0; i < t->ncat; i++) {
-		if (!t->cat[i])
-			continue;
-		fprintf(f, "%s%s %zu", first ? ": " : ", ",
-		    rules_category_id(rs, i), t->cat[i]);
-		first = 0;
+		for (k = 0; k < n_ids; k++)
+			if (!strcmp(t->cat[i].id, ids[k]))
+				break;
+		if (k == n_ids)
+			tally_put(f, &t->cat[i], &first);
 	}
 	fputc('\n', f);
+}
+
+void
+tally_print_by(FILE *f, const struct tally *t, const struct pipeline *pl)
+{
+	const char *const *ids = NULL;
+	size_t n = 0;
+
+	if (pl)
+		ids = pipeline_categories(pl, &n);
+	tally_print(f, t, ids, n);
 }
 
 /*
@@ -64,8 +100,8 @@ tally_print(FILE *f, const struct tally *t,
  * there, -1 on a store error (logged).
  */
 int
-ingest_job(struct store *st, const struct ruleset *rs, struct job *j,
-    const char *source, int64_t received, struct tally *t)
+ingest_job(struct store *st, struct job *j, const char *source,
+    int64_t received, struct tally *t)
 {
 	const struct message *m = j->p.msg;
 	struct store_msg sm;
@@ -83,7 +119,7 @@ ingest_job(struct store *st, const struct ruleset *rs, struct job *j,
 	if (j->truncated)
 		log_warn("%s: cut to %zu bytes", j->name, j->len);
 	if (m)
-		from = process_from(m);
+		from = message_from(m);
 	memset(&sm, 0, sizeof(sm));
 	sm.hash = j->hash;
 	sm.message_id = m ? m->envelope_id : NULL;
@@ -107,7 +143,7 @@ ingest_job(struct store *st, const struct ruleset *rs, struct job *j,
 		if (store_add_item(st, id, (unsigned)k, &j->p.items.v[k]) < 0)
 			goto out;
 	t->msgs++;
-	tally_items(t, rs, &j->p.items);
+	tally_items(t, &j->p.items);
 	ret = 0;
 out:
 	free(from);

@@ -11,21 +11,29 @@
 #include <stdio.h>
 
 #include "pipeline.h"
-#include "rules.h"
 #include "store.h"
 
+struct tally_cat {
+	char *id;
+	size_t n;
+};
 struct tally {
 	size_t msgs, dups, failed, items;
-	size_t *cat;            /* ncat counts, by category index */
-	size_t ncat;
+	struct tally_cat *cat;  /* by category id, in the order first seen */
+	size_t ncat, capcat;
 };
-void tally_init(struct tally *t, const struct ruleset *rs);
+void tally_init(struct tally *t);
 void tally_free(struct tally *t);
 /* Adds items' count and labels. */
-void tally_items(struct tally *t, const struct ruleset *rs,
-    const struct item_list *items);
-/* Prints ": nao 2, pac 1\n"; categories with no item are left out. */
-void tally_print(FILE *f, const struct tally *t, const struct ruleset *rs);
+void tally_items(struct tally *t, const struct item_list *items);
+/* Prints ": nao 2, pac 1\n", the categories in the order of ids (the
+ * rule files' order: pipeline_categories()), any others after them;
+ * categories with no item are left out. */
+void tally_print(FILE *f, const struct tally *t, const char *const *ids,
+    size_t n_ids);
+/* The same in pl's category order (pl may be NULL). */
+void tally_print_by(FILE *f, const struct tally *t,
+    const struct pipeline *pl);
 
 /*
  * Stores one processed job inside the caller's transaction: the message
@@ -34,7 +42,7 @@ void tally_print(FILE *f, const struct tally *t, const struct ruleset *rs);
  * Reports the job's problems, counts into t.  Returns 0 stored, 1 when
  * the same bytes are already stored, -1 on a store error (logged).
  */
-int ingest_job(struct store *st, const struct ruleset *rs, struct job *j,
-    const char *source, int64_t received, struct tally *t);
+int ingest_job(struct store *st, struct job *j, const char *source,
+    int64_t received, struct tally *t);
 
 #endif

@@ -71,3 +71,9 @@ lock_free(struct lock **lkp)
 	free(lk);
 	*lkp = NULL;
 }
+
+int
+lock_fd(const struct lock *lk)
+{
+	return lk ? lk->fd : -1;
+}

@@ -24,5 +24,8 @@ int lock_store(const char *store_path, unsigned wait_s, struct lock **lk_r);
 
 /* Releases the lock; NULL is fine. */
 void lock_free(struct lock **lk);
+/* The descriptor holding the lock: a child that inherits it (clear its
+ * FD_CLOEXEC) holds the lock as long as it lives, even after us. */
+int lock_fd(const struct lock *lk);
 
 #endif

@@ -81,3 +81,9 @@ log_problem_clear(void)
 {
 	*last_err = *last_warn = '\0';
 }
+
+void
+log_problem_set(const char *msg)
+{
+	snprintf(last_err, sizeof(last_err), "%s", msg);
+}

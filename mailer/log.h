@@ -26,6 +26,8 @@ void log_errno(enum log_level lvl, const char *fmt, ...)
  */
 const char *log_problem(void);
 void log_problem_clear(void);
+/* Sets it, printing nothing: a child's problem, which it printed. */
+void log_problem_set(const char *msg);
 
 #define log_err(...)   log_msg(LOG_ERR, __VA_ARGS__)
 #define log_warn(...)  log_msg(LOG_WARN, __VA_ARGS__)

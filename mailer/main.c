@@ -17,10 +17,13 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <sysexits.h>
 #include <time.h>
 #include <unistd.h>
@@ -66,7 +69,12 @@ struct opts {
 	int mbox;               /* export --mbox */
 	int connect;            /* check-config --connect */
 	long wait;              /* --wait SECONDS, or -1 for [store] lock_wait */
+	int verbosity;          /* -1 -q, 0, 1 -v */
 };
+
+/* The store's lock, which a bulletin-fetch child inherits. */
+static struct lock *held_lock;
+static int spawn_fetch(const struct opts *o);
 
 static void
 usage(FILE *f)
@@ -155,18 +163,13 @@ load_rules(const struct opts *o, const struct config *cfg,
     struct ruleset **rs_r)
 {
 	const char *dir = o->rules ? o->rules : cfg->rules_dir;
-	const char *shipped = cfg->rules_shipped;
 	char *err = NULL;
-	struct stat sb;
 	int r;
 
 	/* the local directory over the shipped one, when both are there
 	 * and differ; --rules names exactly what to load */
-	if (!o->rules && *shipped && strcmp(shipped, dir) != 0 &&
-	    stat(shipped, &sb) == 0 && S_ISDIR(sb.st_mode))
-		r = rules_load_layered(shipped, dir, rs_r, &err);
-	else
-		r = rules_load(dir, rs_r, &err);
+	r = rules_load_dirs(cfg->rules_shipped, dir, o->rules != NULL, rs_r,
+	    &err);
 	if (r < 0) {
 		fprintf(stderr, "%s\n", err ? err : "cannot load rules");
 		log_err("refusing to run with a broken rule set in '%s'", dir);
@@ -217,7 +220,7 @@ static void
 print_message_json(FILE *f, const char *name, const struct processed *p)
 {
 	const struct message *m = p->msg;
-	char *from = process_from(m);
+	char *from = message_from(m);
 	size_t i;
 
 	putc('{', f);
@@ -276,7 +279,7 @@ print_message_text(FILE *f, const char *name, const struct processed *p,
     const char *explain)
 {
 	const struct message *m = p->msg;
-	char *from = process_from(m);
+	char *from = message_from(m);
 	char date[32];
 	size_t i;
 
@@ -415,7 +418,7 @@ classify_use(void *ctx, struct job *j)
 		return 0;
 	}
 	c->t.msgs++;
-	tally_items(&c->t, c->rs, &j->p.items);
+	tally_items(&c->t, &j->p.items);
 	if (c->o->json)
 		print_message_json(stdout, j->name, &j->p);
 	else
@@ -443,11 +446,11 @@ cmd_classify(const struct opts *o, const struct config *cfg, char **paths,
 	c.o = o;
 	c.cfg = cfg;
 	c.rs = rs;
-	tally_init(&c.t, rs);
+	tally_init(&c.t);
 	failed = feed(pl, paths, npaths, cfg, NULL, NULL, classify_use, &c);
 	if (!o->json) {
 		printf("%zu messages, %zu items", c.t.msgs, c.t.items);
-		tally_print(stdout, &c.t, rs);
+		tally_print_by(stdout, &c.t, pl);
 	}
 	ret = failed || c.t.failed ? EX_DATAERR : EX_OK;
 out:
@@ -509,7 +512,7 @@ ingest_use(void *ctx, struct job *j)
 			return -1;
 		g->in_txn = 1;
 	}
-	if (ingest_job(g->st, g->rs, j, j->name, g->now, &g->t) < 0)
+	if (ingest_job(g->st, j, j->name, g->now, &g->t) < 0)
 		return -1;
 	g->batch_bytes += j->len;
 	if (++g->batch >= INGEST_BATCH ||
@@ -558,7 +561,7 @@ cmd_ingest(const struct opts *o, const struct config *cfg, char **paths,
 	g.cfg = cfg;
 	g.rs = rs;
 	g.now = (int64_t)time(NULL);
-	tally_init(&g.t, rs);
+	tally_init(&g.t);
 	failed = feed(pl, paths, npaths, cfg, g.st, &g.t.dups, ingest_use, &g);
 	if (failed < 0)
 		goto out;
@@ -572,7 +575,7 @@ cmd_ingest(const struct opts *o, const struct config *cfg, char **paths,
 	printf("ingested %zu new, %zu duplicate, %zu failed messages; "
 	    "%zu items", g.t.msgs, g.t.dups, g.t.failed + (size_t)failed,
 	    g.t.items);
-	tally_print(stdout, &g.t, rs);
+	tally_print_by(stdout, &g.t, pl);
 	ret = failed || g.t.failed ? EX_DATAERR : EX_OK;
 out:
 	pipeline_free(&pl);
@@ -760,6 +763,7 @@ cmd_run(const struct opts *o, const struct config *cfg)
 	ret = fetch_precheck(cfg);
 	if (ret != EX_OK)
 		return ret;
+	/* first: a stale rules cache is compiled here, not in the child */
 	if (load_rules(o, cfg, &rs) < 0)
 		return EX_CONFIG;
 	if (open_store(o, cfg, &st) < 0) {
@@ -767,7 +771,12 @@ cmd_run(const struct opts *o, const struct config *cfg)
 		return EX_CANTCREAT;
 	}
 	set_rules_cache(o, cfg, rs);
-	ret = fetch_run(cfg, rs, st);
+	{
+		struct classifier *cl = classifier_new(rs);
+
+		classifier_free(&cl);
+	}
+	ret = spawn_fetch(o);
 	r = subscribers_mail_run(cfg, rs, st, (int64_t)time(NULL));
 	if (ret == EX_OK)
 		ret = r;
@@ -785,6 +794,70 @@ cmd_run(const struct opts *o, const struct config *cfg)
 	if (fflush(stdout) != 0 && ret == EX_OK)
 		ret = EX_IOERR;
 	return ret;
+}
+
+/*
+ * The IMAP part of fetch and run: bulletin-fetch (main_fetch.c), with
+ * our options, holding our lock; we wait for it.  It dies with us.
+ */
+static int
+spawn_fetch(const struct opts *o)
+{
+	char **argv, msg[512];
+	pid_t pid, parent = getpid();
+	int st, fd = lock_fd(held_lock), rep[2];
+	ssize_t n;
+
+	if (pipe2(rep, O_CLOEXEC) < 0) {
+		log_errno(LOG_ERR, "pipe");
+		return EX_OSERR;
+	}
+	argv = helper_argv("bulletin-fetch", o->verbosity, o->config,
+	    o->store, o->rules, rep[1]);
+
+	fflush(NULL);
+	if ((pid = fork()) < 0) {
+		log_errno(LOG_ERR, "fork");
+		argv_free(argv);
+		close(rep[0]);
+		close(rep[1]);
+		return EX_OSERR;
+	}
+	if (pid == 0) {
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		if (getppid() != parent)
+			_exit(EX_SOFTWARE);
+		/* the lock stays held while the child lives, even alone */
+		if (fd >= 0)
+			fcntl(fd, F_SETFD, 0);
+		fcntl(rep[1], F_SETFD, 0);
+		execv(argv[0], argv);
+		_exit(127);
+	}
+	close(rep[1]);
+	while (waitpid(pid, &st, 0) < 0)
+		if (errno != EINTR) {
+			log_errno(LOG_ERR, "waitpid");
+			st = EX_OSERR << 8;
+			break;
+		}
+	if (WIFSIGNALED(st)) {
+		log_err("bulletin-fetch died of signal %d", WTERMSIG(st));
+		st = EX_SOFTWARE << 8;
+	} else if (WEXITSTATUS(st) == 127) {
+		log_err("cannot run %s", argv[0]);
+		st = EX_UNAVAILABLE << 8;
+	}
+	/* its problem (it printed it) is this run's, for `status` */
+	while ((n = read(rep[0], msg, sizeof(msg) - 1)) < 0 && errno == EINTR)
+		;
+	close(rep[0]);
+	if (n > 0 && WEXITSTATUS(st) != EX_OK) {
+		msg[n] = '\0';
+		log_problem_set(msg);
+	}
+	argv_free(argv);
+	return WEXITSTATUS(st);
 }
 
 /* check-config: the rules as every run loads them, then the rest */
@@ -1094,8 +1167,8 @@ main(int argc, char **argv)
 				return EX_USAGE;
 			}
 			break;
-		case 'v': lvl = LOG_DEBUG; break;
-		case 'q': lvl = LOG_ERR; break;
+		case 'v': lvl = LOG_DEBUG; o.verbosity = 1; break;
+		case 'q': lvl = LOG_ERR; o.verbosity = -1; break;
 		case 'h': usage(stdout); return EX_OK;
 		case 'V': printf("bulletin %s\n", BULLETIN_VERSION);
 			return EX_OK;
@@ -1133,6 +1206,7 @@ main(int argc, char **argv)
 
 		c = lock_store(sp, o.wait >= 0 ? (unsigned)o.wait :
 		    cfg.lock_wait, &lk);
+		held_lock = lk;
 		if (c != 0) {
 			if (c > 0)
 				log_warn("another run holds '%s.lock'; exiting",
@@ -1164,7 +1238,7 @@ main(int argc, char **argv)
 		/* a broken [imap] is reported before rules and store */
 		ret = fetch_precheck(&cfg);
 		if (ret == EX_OK)
-			ret = cmd_store_job(&o, &cfg, fetch_run);
+			ret = spawn_fetch(&o);
 	} else if (!strcmp(cmd, "process") && optind == argc) {
 		ret = cmd_store_job(&o, &cfg, fetch_process);
 	} else if (!strcmp(cmd, "check-config") && optind == argc) {

@@ -80,6 +80,16 @@ message_free(struct message **mp)
 	*mp = NULL;
 }
 
+char *
+message_from(const struct message *m)
+{
+	if (m->from_name && *m->from_name && m->from_addr)
+		return xasprintf("%s <%s>", m->from_name, m->from_addr);
+	if (m->from_addr)
+		return xstrdup(m->from_addr);
+	return xstrdup(m->from_name ? m->from_name : "");
+}
+
 /* ---------------------------------------------------------------------
  * Plain text to blocks
  */

@@ -90,6 +90,9 @@ struct message *message_parse(const char *raw, size_t len,
     const struct limits *lim, char **err_r);
 void message_free(struct message **m);
 
+/* "Name <addr>", "addr" or "" for m; caller frees. */
+char *message_from(const struct message *m);
+
 /* Block list.  doc_add copies text (squeezing nothing) and url. */
 void doc_init(struct doc *d);
 struct block *doc_add(struct doc *d, enum block_kind kind, int level,

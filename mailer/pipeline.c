@@ -45,6 +45,8 @@ struct pipeline {
 	int stop;
 	struct worker *w;
 	unsigned nw;
+	const char **cats;              /* the ruleset's category ids */
+	size_t ncats;
 };
 
 static void *
@@ -92,6 +94,10 @@ pipeline_new(struct ruleset *rs, const struct limits *lim, unsigned workers,
 	}
 	pl->lim = lim;
 	pl->explain = explain;
+	pl->ncats = rules_ncategories(rs);
+	pl->cats = xcalloc(pl->ncats + 1, sizeof(*pl->cats));
+	for (i = 0; i < pl->ncats; i++)
+		pl->cats[i] = rules_category_id(rs, i);
 	/* enough that no worker waits for the caller; every job more is
 	 * memory (its raw copy, its parse) and no speed */
 	pl->depth = workers * PIPELINE_PER_WORKER < PIPELINE_DEPTH ?
@@ -119,6 +125,21 @@ pipeline_new(struct ruleset *rs, const struct limits *lim, unsigned workers,
 fail:
 	pipeline_free(&pl);
 	return NULL;
+}
+
+const char *const *
+pipeline_categories(const struct pipeline *pl, size_t *n_r)
+{
+	*n_r = pl->ncats;
+	return pl->cats;
+}
+
+void
+pipeline_budget(const struct pipeline *pl, size_t *depth_r,
+    size_t *bytes_r)
+{
+	*depth_r = pl->depth;
+	*bytes_r = PIPELINE_BYTES;
 }
 
 int
@@ -150,6 +171,19 @@ pipeline_push(struct pipeline *pl, const char *raw, size_t len,
 	pl->tail++;
 	pthread_cond_signal(&pl->work);
 	pthread_mutex_unlock(&pl->mu);
+}
+
+int
+pipeline_ready(struct pipeline *pl)
+{
+	int r;
+
+	if (pl->head == pl->tail)
+		return 0;
+	pthread_mutex_lock(&pl->mu);
+	r = pl->ring[pl->head % PIPELINE_DEPTH].state == J_DONE;
+	pthread_mutex_unlock(&pl->mu);
+	return r;
 }
 
 struct job *
@@ -204,6 +238,7 @@ pipeline_free(struct pipeline **plp)
 	for (i = 0; i < pl->nw; i++)
 		classifier_free(&pl->w[i].cl);
 	free(pl->w);
+	free(pl->cats);
 	pthread_cond_destroy(&pl->work);
 	pthread_cond_destroy(&pl->done);
 	pthread_mutex_destroy(&pl->mu);

@@ -33,10 +33,19 @@ struct job {
 	int truncated;        /* as the caller passed it */
 	/* set by the worker */
 	int rc;               /* process_message()'s return */
+	int lost;             /* rc -1 because the processing child died
+				 (pipeline_proc.c): stored raw, not parsed */
 	char *err;            /* its error when rc < 0; owned */
 	struct processed p;
 	struct buf explain;   /* when the pipeline explains */
 };
+
+/*
+ * pipeline.c runs the stages on threads; pipeline_proc.c, which
+ * bulletin-fetch links instead, runs them in a child process
+ * (bulletin-work, worker.h) so that the process talking to the IMAP
+ * server never loads GMime, libxml2 or the rules engines.
+ */
 
 /*
  * Starts workers (0: one per online CPU, at most 8) with a classifier
@@ -47,6 +56,16 @@ struct job {
 struct pipeline *pipeline_new(struct ruleset *rs, const struct limits *lim,
     unsigned workers, int explain);
 
+/* The rule files' category ids, in their order, for tally_print();
+ * valid until pipeline_free(). */
+const char *const *pipeline_categories(const struct pipeline *pl,
+    size_t *n_r);
+
+/* Its budget: pipeline_full() is 1 from depth jobs in flight, or from
+ * bytes of raw text in flight when there is one. */
+void pipeline_budget(const struct pipeline *pl, size_t *depth_r,
+    size_t *bytes_r);
+
 /* 1 when a push would exceed the depth or byte budget. */
 int pipeline_full(const struct pipeline *pl);
 
@@ -54,6 +73,9 @@ int pipeline_full(const struct pipeline *pl);
  * pipeline_full first).  hash may be NULL. */
 void pipeline_push(struct pipeline *pl, const char *raw, size_t len,
     const char *name, const char *hash, int truncated);
+
+/* 1 when the oldest job is processed (a pop would not wait). */
+int pipeline_ready(struct pipeline *pl);
 
 /* The oldest job, once processed (waits for it); NULL when none is in
  * flight.  Give it back with pipeline_done(). */

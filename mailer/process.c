@@ -5,16 +5,6 @@
 #include "classify.h"
 #include "process.h"
 
-char *
-process_from(const struct message *m)
-{
-	if (m->from_name && *m->from_name && m->from_addr)
-		return xasprintf("%s <%s>", m->from_name, m->from_addr);
-	if (m->from_addr)
-		return xstrdup(m->from_addr);
-	return xstrdup(m->from_name ? m->from_name : "");
-}
-
 int
 process_message(struct classifier *cl, const struct limits *lim,
     const char *raw, size_t len, struct processed *out, struct buf *explain,
@@ -30,7 +20,7 @@ process_message(struct classifier *cl, const struct limits *lim,
 	if (!out->msg)
 		goto out;
 	split_message(out->msg, lim, &out->items);
-	from = process_from(out->msg);
+	from = message_from(out->msg);
 	for (i = 0; i < out->items.n; i++) {
 		struct item *it = &out->items.v[i];
 

@@ -30,7 +30,4 @@ int process_message(struct classifier *cl, const struct limits *lim,
     char **err_r);
 void processed_free(struct processed *p);
 
-/* "Name <addr>", "addr" or "" for m; caller frees. */
-char *process_from(const struct message *m);
-
 #endif

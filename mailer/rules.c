@@ -763,6 +763,18 @@ rules_free(struct ruleset **rsp)
 	*rsp = NULL;
 }
 
+int
+rules_load_dirs(const char *shipped, const char *local, int exact,
+    struct ruleset **rs_r, char **err_r)
+{
+	struct stat sb;
+
+	if (!exact && shipped && *shipped && strcmp(shipped, local) != 0 &&
+	    stat(shipped, &sb) == 0 && S_ISDIR(sb.st_mode))
+		return rules_load_layered(shipped, local, rs_r, err_r);
+	return rules_load(local, rs_r, err_r);
+}
+
 void
 rules_set_cache(struct ruleset *rs, const char *path)
 {

@@ -31,6 +31,13 @@ int rules_load(const char *path, struct ruleset **rs_r, char **err_r);
  */
 int rules_load_layered(const char *shipped, const char *local,
     struct ruleset **rs_r, char **err_r);
+/*
+ * What every command loads: local over shipped when shipped is a
+ * directory that is not local (rules_load_layered), else local alone;
+ * exact (a --rules on the command line) loads local alone.
+ */
+int rules_load_dirs(const char *shipped, const char *local, int exact,
+    struct ruleset **rs_r, char **err_r);
 void rules_free(struct ruleset **rs);
 
 size_t rules_count(const struct ruleset *rs);            /* rules */

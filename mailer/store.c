@@ -186,6 +186,7 @@ enum stmt {
 	ST_PENDING_DROP,
 	ST_RAW_BATCH,
 	ST_DEL_ITEMS,
+	ST_SET_FIELDS,
 	ST_SUB_GET,
 	ST_SUB_BY_TOKEN,
 	ST_SUB_LIST,
@@ -289,6 +290,8 @@ static const char *const stmt_sql[ST_N] = {
 	[ST_RAW_BATCH] = "SELECT id, raw FROM messages WHERE id > ?1"
 		" ORDER BY id LIMIT ?2",
 	[ST_DEL_ITEMS] = "DELETE FROM items WHERE msg_id = ?1",
+	[ST_SET_FIELDS] = "UPDATE messages SET message_id = ?2, subject = ?3,"
+		" from_addr = ?4, date = ?5 WHERE id = ?1",
 #define SUB_COLUMNS "SELECT id, address, name, confirmed, token, created," \
 	" changed FROM subscribers"
 	[ST_SUB_GET] = SUB_COLUMNS " WHERE address = ?1",
@@ -1090,6 +1093,20 @@ store_delete_items(struct store *st, int64_t msg_id)
 
 	sqlite3_bind_int64(s, 1, msg_id);
 	return exec_simple(st, ST_DEL_ITEMS, "delete items");
+}
+
+int
+store_set_fields(struct store *st, int64_t msg_id,
+    const struct store_msg *m)
+{
+	sqlite3_stmt *s = st->stmt[ST_SET_FIELDS];
+
+	sqlite3_bind_int64(s, 1, msg_id);
+	bind_text(s, 2, m->message_id);
+	bind_str(s, 3, m->subject);
+	bind_str(s, 4, m->from);
+	sqlite3_bind_int64(s, 5, m->date);
+	return exec_simple(st, ST_SET_FIELDS, "update message");
 }
 
 void

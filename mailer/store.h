@@ -143,6 +143,12 @@ int store_raw_batch(struct store *st, int64_t after_id, size_t max,
     int (*cb)(void *ctx, int64_t id, const char *raw, size_t len),
     void *ctx, int64_t *last_id_r, size_t *n_r);
 
+/* Sets a stored message's message_id, subject, from and date from m
+ * (`process` of one stored raw when it could not be parsed).  Returns
+ * 0 or -1. */
+int store_set_fields(struct store *st, int64_t msg_id,
+    const struct store_msg *m);
+
 /* Deletes a message's items and their labels.  Returns 0 or -1. */
 int store_delete_items(struct store *st, int64_t msg_id);
 

@@ -78,8 +78,19 @@ wait_rows "$T/kill.db" "$bg" 60
 w=$?
 # a short random extra delay, so that the kill lands anywhere in a batch
 sleep "0.0$((RANDOM % 5))"
+# bulletin runs bulletin-fetch, which runs bulletin-work: they die with it
+kids=$(pgrep -P "$bg"); kids="$kids $(for k in $kids; do pgrep -P "$k"; done)"
 kill -KILL "$bg" 2>/dev/null
 wait "$bg" 2>/dev/null
+left=""
+for i in $(seq 50); do
+	left=""
+	for k in $kids; do kill -0 "$k" 2>/dev/null && left="$left $k"; done
+	[ -z "$left" ] && break
+	sleep 0.1
+done
+check "no bulletin-fetch or bulletin-work outlives the killed fetch" test -z "$left"
+for k in $left; do kill -KILL "$k" 2>/dev/null; done
 at_kill=$(count "$T/kill.db")
 echo "# fetch killed with $at_kill of $BIG stored (wait status $w)"
 if [ "$w" = 0 ] && [ "$at_kill" -lt "$BIG" ]; then
@@ -100,6 +111,36 @@ check "re-run after the kill fetched only the rest ('fetched $((BIG - at_kill))'
 	eval 'got=$(sed -n "s/^fetched \([0-9]*\) messages\? from INBOX.*/\1/p" "$T/rerun.out"); test -n "$got" && test "$got" -le $((BIG - at_kill))'
 run rerun2 "$C" fetch
 check "a third run fetches nothing" grep -q "^fetched 0 messages\? from INBOX" "$T/rerun2.out"
+
+# --- the processing child (bulletin-work) killed mid-sync ------------------------
+# what it held is stored raw and reported, a new child does the rest, the
+# run exits 70; `bulletin process` then makes the missing items
+C=$T/workkill.conf
+srv_conf "$C" user=big batch=50
+fetch_bg workkilled "$C"
+wait_rows "$T/workkill.db" "$bg" 60
+fpid=$(pgrep -P "$bg" -x bulletin-fetch)
+wpid=${fpid:+$(pgrep -P "$fpid" -x bulletin-work)}
+[ -n "$wpid" ] && kill -KILL "$wpid" 2>/dev/null
+wait "$bg"
+rc=$?
+at_kill=$(count "$T/workkill.db")
+items() { sqlite3 "$1" 'select count(*) from items'; }
+if [ -z "$wpid" ] || ! grep -q "bulletin-work" "$T/workkilled.err"; then
+	ok "bulletin-work killed mid-sync # SKIP the fetch had finished first"
+else
+	check "bulletin-work killed mid-sync: fetch exits 70 (exit $rc)" test $rc = 70
+	check "... all $BIG stored" test "$at_kill" = $BIG
+	check "... the messages it held are reported, with what to do" \
+		grep -q "stored without their items.*bulletin process" "$T/workkilled.err"
+	check "... fewer items than a whole run" \
+		test "$(items "$T/workkill.db")" -lt "$(items "$T/kill.db")"
+	run workprocess "$C" process
+	check "... then 'bulletin process' exits 0 and makes them all" \
+		eval 'test $rc = 0 && test "$(items "$T/workkill.db")" = "$(items "$T/kill.db")"'
+	check "... and their fields: store = INBOX, once each" \
+		eval 'test "$(dups "$T/workkill.db")" = 0 && ids_match "$T/workkill.db" big INBOX'
+fi
 
 # --- Dovecot killed (SIGKILL, master and children) mid-fetch ---------------------
 C=$T/srvkill.conf
