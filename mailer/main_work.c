@@ -163,9 +163,7 @@ main(int argc, char **argv)
 		if (r < 0)
 			goto io;
 		if (len == WIRE_FLUSH) {
-			while ((r = send_one(pl, &out)) > 0)
-				;
-			if (r < 0)
+			if (send_one(pl, &out) < 0)
 				goto io;
 			continue;
 		}

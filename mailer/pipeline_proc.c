@@ -30,7 +30,6 @@ struct pipeline {
 	pid_t pid;              /* 0: none running */
 	int to, from;           /* its stdin, its stdout */
 	int dead;               /* it stopped answering: fail what is left */
-	int flushed;            /* WIRE_FLUSH sent since the last push */
 	char **cats;
 	size_t ncats;
 	size_t depth, budget;   /* the child's pipeline_budget() */
@@ -283,7 +282,6 @@ pipeline_push(struct pipeline *pl, const char *raw, size_t len,
 		memcpy(j->hash, hash, sizeof(j->hash));
 	j->truncated = truncated;
 	pl->bytes += len;
-	pl->flushed = 0;
 	if (pl->dead || len > WIRE_MAX_FRAME ||
 	    send_all(pl, (const char *)&n, sizeof(n)) < 0 ||
 	    send_all(pl, raw, len) < 0)
@@ -300,13 +298,15 @@ pipeline_pop(struct pipeline *pl)
 	if (pl->head == pl->tail)
 		return NULL;
 	j = &pl->ring[pl->head % pl->cap];
-	if (!pl->dead && !(p = next_frame(pl, &len, !pl->flushed))) {
-		/* not in yet: have the child send all it holds */
+	if (!pl->dead && !(p = next_frame(pl, &len, 1))) {
+		/* not in yet: ask for it (whatever else is done comes too) */
 		uint32_t f = WIRE_FLUSH;
+		struct pollfd fd = { pl->from, POLLIN, 0 };
 
-		pl->flushed = 1;
-		if (send_all(pl, (const char *)&f, sizeof(f)) < 0 ||
-		    !(p = next_frame(pl, &len, 0)))
+		if (poll(&fd, 1, 0) == 1 && fill(pl) > 0)
+			p = next_frame(pl, &len, 1);
+		if (!p && (send_all(pl, (const char *)&f, sizeof(f)) < 0 ||
+		    !(p = next_frame(pl, &len, 0))))
 			pl->dead = 1;
 	}
 	if (!pl->dead && wire_get_result(p, len,

@@ -8,9 +8,9 @@
  * and HTML (GMime, libxml2, Vectorscan), and each of them small.
  *
  * To the child, per message: u32 length, then the raw bytes; or
- * WIRE_FLUSH alone, when the parent waits for a result: the child then
- * sends every result in flight before it reads on.  End of input ends
- * it.  From the child: one header frame, then one result
+ * WIRE_FLUSH alone, when the parent waits for a result it has not got:
+ * the child then sends its oldest (waiting for it), and as always any
+ * other that is done, before it reads on.  End of input ends it.  From the child: one header frame, then one result
  * frame per message, in the order they came.  A frame is a u32 payload
  * length, then the payload:
  *
