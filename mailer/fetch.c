@@ -621,7 +621,7 @@ fetch_process(const struct config *cfg, struct ruleset *rs,
 	rp.rs = rs;
 	rp.st = st;
 	rp.t = &t;
-	if (!(rp.pl = pipeline_new(rs, &cfg->lim, 0, 0))) {
+	if (!(rp.pl = pipeline_new(rs, &cfg->lim, 0, PIPELINE_DEEP))) {
 		ret = EX_SOFTWARE;
 		goto out;
 	}

@@ -441,7 +441,8 @@ cmd_classify(const struct opts *o, const struct config *cfg, char **paths,
 		ret = EX_CONFIG;
 		goto out;
 	}
-	if (!(pl = pipeline_new(rs, &cfg->lim, 0, o->explain)))
+	if (!(pl = pipeline_new(rs, &cfg->lim, 0, PIPELINE_DEEP |
+	    (o->explain ? PIPELINE_EXPLAIN : 0))))
 		goto out;
 	c.o = o;
 	c.cfg = cfg;
@@ -545,7 +546,7 @@ cmd_ingest(const struct opts *o, const struct config *cfg, char **paths,
 		goto out;
 	}
 	set_rules_cache(o, cfg, rs);
-	if (!(pl = pipeline_new(rs, &cfg->lim, 0, 0)))
+	if (!(pl = pipeline_new(rs, &cfg->lim, 0, PIPELINE_DEEP)))
 		goto out;
 	/*
 	 * The batches commit without waiting for the disk (an fsync per

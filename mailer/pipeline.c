@@ -13,16 +13,22 @@
 #include "log.h"
 #include "pipeline.h"
 
-#define PIPELINE_DEPTH 32               /* jobs in flight, at most */
+#define PIPELINE_DEPTH 64               /* jobs in flight, at most */
 #define PIPELINE_PER_WORKER 4           /* jobs in flight per worker */
+#define PIPELINE_PER_WORKER_DEEP 32     /* with PIPELINE_DEEP */
 #define PIPELINE_BYTES (16u << 20)      /* raw bytes in flight */
 #define PIPELINE_MAX_WORKERS 8
 
 enum { J_QUEUED, J_RUNNING, J_DONE };
 
-struct slot {
-	struct job job;
-	int state;
+/* What a worker allocated for a job, given back to it to free: glibc
+ * frees a chunk of another thread's arena under that arena's lock, and
+ * the caller's thread freeing every result took that lock thousands of
+ * times a second against the worker allocating in it. */
+struct garbage {
+	struct processed p;
+	char *err;
+	struct buf explain;
 };
 
 struct worker {
@@ -30,7 +36,28 @@ struct worker {
 	struct classifier *cl;
 	pthread_t thread;
 	int started;
+	struct garbage *g;              /* under pl->mu */
+	size_t ng, capg;
 };
+
+struct slot {
+	struct job job;                 /* first: a job is its slot */
+	int state;
+	struct worker *by;              /* who processed it */
+};
+
+static void
+garbage_free(struct garbage *g, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		processed_free(&g[i].p);
+		free(g[i].err);
+		buf_free(&g[i].explain);
+	}
+	free(g);
+}
 
 struct pipeline {
 	const struct limits *lim;
@@ -54,8 +81,10 @@ worker_main(void *arg)
 {
 	struct worker *w = arg;
 	struct pipeline *pl = w->pl;
+	struct garbage *g;
 	struct slot *s;
 	struct job *j;
+	size_t ng;
 
 	pthread_mutex_lock(&pl->mu);
 	for (;;) {
@@ -65,8 +94,14 @@ worker_main(void *arg)
 			break;
 		s = &pl->ring[pl->next++ % PIPELINE_DEPTH];
 		s->state = J_RUNNING;
+		s->by = w;
+		g = w->g;
+		ng = w->ng;
+		w->g = NULL;
+		w->ng = w->capg = 0;
 		pthread_mutex_unlock(&pl->mu);
 
+		garbage_free(g, ng);
 		j = &s->job;
 		j->rc = process_message(w->cl, pl->lim, j->raw, j->len, &j->p,
 		    pl->explain ? &j->explain : NULL, &j->err);
@@ -81,8 +116,10 @@ worker_main(void *arg)
 
 struct pipeline *
 pipeline_new(struct ruleset *rs, const struct limits *lim, unsigned workers,
-    int explain)
+    int flags)
 {
+	unsigned per = flags & PIPELINE_DEEP ? PIPELINE_PER_WORKER_DEEP :
+	    PIPELINE_PER_WORKER;
 	struct pipeline *pl = xcalloc(1, sizeof(*pl));
 	long ncpu;
 	unsigned i;
@@ -93,15 +130,16 @@ pipeline_new(struct ruleset *rs, const struct limits *lim, unsigned workers,
 		    PIPELINE_MAX_WORKERS : (unsigned)ncpu;
 	}
 	pl->lim = lim;
-	pl->explain = explain;
+	pl->explain = (flags & PIPELINE_EXPLAIN) != 0;
 	pl->ncats = rules_ncategories(rs);
 	pl->cats = xcalloc(pl->ncats + 1, sizeof(*pl->cats));
 	for (i = 0; i < pl->ncats; i++)
 		pl->cats[i] = rules_category_id(rs, i);
-	/* enough that no worker waits for the caller; every job more is
-	 * memory (its raw copy, its parse) and no speed */
-	pl->depth = workers * PIPELINE_PER_WORKER < PIPELINE_DEPTH ?
-	    workers * PIPELINE_PER_WORKER : PIPELINE_DEPTH;
+	/* results come back in order: a big message holds up the caller,
+	 * and the other workers run dry unless there is more queued behind
+	 * it; every job more is memory (its raw copy, its result) */
+	pl->depth = workers * per < PIPELINE_DEPTH ? workers * per :
+	    PIPELINE_DEPTH;
 	pthread_mutex_init(&pl->mu, NULL);
 	pthread_cond_init(&pl->work, NULL);
 	pthread_cond_init(&pl->done, NULL);
@@ -204,9 +242,23 @@ pipeline_pop(struct pipeline *pl)
 void
 pipeline_done(struct pipeline *pl, struct job *j)
 {
+	struct slot *s = (struct slot *)j;
+	struct worker *w = s->by;
+
 	pthread_mutex_lock(&pl->mu);
 	pl->bytes -= j->len;
 	pl->head++;
+	/* the worker frees what it allocated, when it takes its next job */
+	if (w && !pl->stop) {
+		xgrow(&w->g, w->ng, &w->capg, sizeof(*w->g));
+		w->g[w->ng].p = j->p;
+		w->g[w->ng].err = j->err;
+		w->g[w->ng++].explain = j->explain;
+		memset(&j->p, 0, sizeof(j->p));
+		j->err = NULL;
+		buf_init(&j->explain, 0);
+	}
+	s->by = NULL;
 	pthread_mutex_unlock(&pl->mu);
 	free(j->raw);
 	free(j->name);
@@ -235,8 +287,10 @@ pipeline_free(struct pipeline **plp)
 			pthread_join(pl->w[i].thread, NULL);
 	while ((j = pipeline_pop(pl)))
 		pipeline_done(pl, j);
-	for (i = 0; i < pl->nw; i++)
+	for (i = 0; i < pl->nw; i++) {
+		garbage_free(pl->w[i].g, pl->w[i].ng);
 		classifier_free(&pl->w[i].cl);
+	}
 	free(pl->w);
 	free(pl->cats);
 	pthread_cond_destroy(&pl->work);

@@ -185,13 +185,13 @@ fail:
 
 struct pipeline *
 pipeline_new(struct ruleset *rs, const struct limits *lim, unsigned workers,
-    int explain)
+    int flags)
 {
 	struct pipeline *pl = xcalloc(1, sizeof(*pl));
 
 	/* the child loads the rules and the limits from the same
 	 * configuration */
-	(void)rs, (void)lim, (void)workers, (void)explain;
+	(void)rs, (void)lim, (void)workers, (void)flags;
 	pl->to = pl->from = -1;
 	buf_init(&pl->in, WIRE_MAX_FRAME + 64u);
 	if (start(pl) < 0) {
