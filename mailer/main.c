@@ -797,6 +797,17 @@ cmd_run(const struct opts *o, const struct config *cfg)
 	return ret;
 }
 
+static int
+check_rules_loadable(const struct opts *o, const struct config *cfg)
+{
+	struct ruleset *rs = NULL;
+
+	if (load_rules(o, cfg, &rs) < 0)
+		return EX_CONFIG;
+	rules_free(&rs);
+	return EX_OK;
+}
+
 /*
  * The IMAP part of fetch and run: bulletin-fetch (main_fetch.c), with
  * our options, holding our lock; we wait for it.  It dies with us.
@@ -1237,7 +1248,12 @@ main(int argc, char **argv)
 		ret = cmd_items(&o, &cfg);
 	} else if (!strcmp(cmd, "fetch") && optind == argc) {
 		/* a broken [imap] is reported before rules and store */
+		/* a broken [imap] or rule set is reported before any
+		 * connection (bulletin-work loads the rules again: they are
+		 * parsed here, not compiled) */
 		ret = fetch_precheck(&cfg);
+		if (ret == EX_OK)
+			ret = check_rules_loadable(&o, &cfg);
 		if (ret == EX_OK)
 			ret = spawn_fetch(&o);
 	} else if (!strcmp(cmd, "process") && optind == argc) {

@@ -146,6 +146,8 @@ start(struct pipeline *pl)
 		if (dup2(in[0], STDIN_FILENO) < 0 ||
 		    dup2(out[1], STDOUT_FILENO) < 0)
 			_exit(127);
+		/* nothing else: not the IMAP socket, nor the store's lock */
+		close_range(3, ~0u, 0);
 		execv(child_argv[0], child_argv);
 		_exit(127);
 	}

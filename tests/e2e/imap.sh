@@ -56,6 +56,15 @@ run checkok "$C" check-config
 check "check-config accepts the IMAP config (exit 0, 'ok')" \
 	eval 'test $rc = 0 && grep -qi "^ok" "$T/checkok.out"'
 
+# a broken rule set: refused before any connection, nothing stored
+mkdir -p "$T/badrules"
+printf 'category nao\n  not a keyword\n' >"$T/badrules/10-bad.rules"
+srv_conf "$T/badrules.conf" rules="$T/badrules"
+fetch badrules "$T/badrules.conf"
+check "fetch with a broken rule set exits 78, naming FILE:LINE" \
+	eval 'test $rc = 78 && grep -q "10-bad.rules:2:" "$T/badrules.err"'
+check "... and stores nothing" test "$(count "$T/badrules.db")" = none
+
 fetch first "$C"
 check "first fetch exits 0" test $rc = 0
 check "first fetch prints 'fetched $N messages from INBOX'" fetched first "$N" INBOX

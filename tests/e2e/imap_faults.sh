@@ -121,6 +121,9 @@ fetch_bg workkilled "$C"
 wait_rows "$T/workkill.db" "$bg" 60
 fpid=$(pgrep -P "$bg" -x bulletin-fetch)
 wpid=${fpid:+$(pgrep -P "$fpid" -x bulletin-work)}
+# the parser's process holds no socket (the IMAP connection) and no
+# descriptor beyond its pipes and what it opened itself
+wfds=${wpid:+$(ls -l "/proc/$wpid/fd" 2>/dev/null | grep -c 'socket:')}
 [ -n "$wpid" ] && kill -KILL "$wpid" 2>/dev/null
 wait "$bg"
 rc=$?
@@ -129,6 +132,7 @@ items() { sqlite3 "$1" 'select count(*) from items'; }
 if [ -z "$wpid" ] || ! grep -q "bulletin-work" "$T/workkilled.err"; then
 	ok "bulletin-work killed mid-sync # SKIP the fetch had finished first"
 else
+	check "bulletin-work holds no socket (found ${wfds:-?})" test "${wfds:-1}" = 0
 	check "bulletin-work killed mid-sync: fetch exits 70 (exit $rc)" test $rc = 70
 	check "... all $BIG stored" test "$at_kill" = $BIG
 	check "... the messages it held are reported, with what to do" \
