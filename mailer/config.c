@@ -49,6 +49,7 @@ static const struct opt opts[] = {
 	{ "limits", "max_html", OPT_SIZE, OFF(lim.max_html), 1024, 1L << 30 },
 	{ "limits", "max_header", OPT_SIZE, OFF(lim.max_header), 1024,
 	  64L << 20 },
+	{ "limits", "max_seconds", OPT_UINT, OFF(lim.max_seconds), 0, 86400 },
 	{ "imap", "host", OPT_STR, OFF(imap.host), 0, 0 },
 	{ "imap", "port", OPT_UINT, OFF(imap.port), 1, 65535 },
 	{ "imap", "tls", OPT_STR, OFF(imap.tls_s), 0, 0 },

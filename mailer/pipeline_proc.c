@@ -33,6 +33,7 @@ struct pipeline {
 	char **cats;
 	size_t ncats;
 	size_t depth, budget;   /* the child's pipeline_budget() */
+	int timeout_ms;         /* for one result, -1 none ([limits]) */
 	struct job *ring;       /* cap slots, head <= tail */
 	size_t cap;
 	size_t head, tail, bytes;
@@ -85,6 +86,25 @@ fill(struct pipeline *pl)
 	return r;
 }
 
+/* Waits until the child has written something: 1, or 0 (logged,
+ * the child killed) when it is past the time limit. */
+static int
+readable(struct pipeline *pl)
+{
+	struct pollfd fd = { pl->from, POLLIN, 0 };
+	int r;
+
+	while ((r = poll(&fd, 1, pl->timeout_ms)) < 0 && errno == EINTR)
+		;
+	if (r != 0)
+		return 1;
+	log_err("bulletin-work had no result after %d s ([limits] "
+	    "max_seconds): stopped", pl->timeout_ms / 1000);
+	if (pl->pid > 0)
+		kill(pl->pid, SIGKILL);
+	return 0;
+}
+
 /* The next whole frame's payload from the child, blocking (or from
  * what is buffered alone, with buffered_only); NULL when there is none,
  * or the child ended or broke. */
@@ -113,7 +133,7 @@ next_frame(struct pipeline *pl, size_t *len_r, int buffered_only)
 			pl->in.len -= pl->in_pos;
 			pl->in_pos = 0;
 		}
-		if (buffered_only || fill(pl) <= 0)
+		if (buffered_only || !readable(pl) || fill(pl) <= 0)
 			return NULL;
 	}
 }
@@ -121,7 +141,7 @@ next_frame(struct pipeline *pl, size_t *len_r, int buffered_only)
 static int
 start(struct pipeline *pl)
 {
-	int in[2] = { -1, -1 }, out[2] = { -1, -1 };
+	int in[2] = { -1, -1 }, out[2] = { -1, -1 }, t;
 	const char *p;
 	size_t len, i;
 
@@ -163,8 +183,12 @@ start(struct pipeline *pl)
 	free(pl->cats);
 	pl->cats = NULL;
 	pl->ncats = 0;
-	if (!(p = next_frame(pl, &len, 0)) ||
-	    wire_get_header(p, len, &pl->depth, &pl->budget, &pl->cats,
+	/* no time limit on the start: a changed rule set compiles first */
+	t = pl->timeout_ms;
+	pl->timeout_ms = -1;
+	p = next_frame(pl, &len, 0);
+	pl->timeout_ms = t;
+	if (!p || wire_get_header(p, len, &pl->depth, &pl->budget, &pl->cats,
 	    &pl->ncats) < 0) {
 		log_err("%s did not start (see above)", child_argv[0]);
 		reap(pl);
@@ -193,8 +217,10 @@ pipeline_new(struct ruleset *rs, const struct limits *lim, unsigned workers,
 
 	/* the child loads the rules and the limits from the same
 	 * configuration */
-	(void)rs, (void)lim, (void)workers, (void)flags;
+	(void)rs, (void)workers, (void)flags;
 	pl->to = pl->from = -1;
+	pl->timeout_ms = lim && lim->max_seconds ?
+	    (int)lim->max_seconds * 1000 : -1;
 	buf_init(&pl->in, WIRE_MAX_FRAME + 64u);
 	if (start(pl) < 0) {
 		pipeline_free(&pl);
@@ -233,6 +259,7 @@ send_all(struct pipeline *pl, const char *p, size_t n)
 {
 	struct pollfd fds[2];
 	ssize_t w;
+	int r;
 
 	while (n) {
 		fds[0].fd = pl->to;
@@ -240,9 +267,14 @@ send_all(struct pipeline *pl, const char *p, size_t n)
 		fds[1].fd = pl->from;
 		fds[1].events = POLLIN;
 		fds[0].revents = fds[1].revents = 0;
-		if (poll(fds, 2, -1) < 0) {
+		if ((r = poll(fds, 2, pl->timeout_ms)) < 0) {
 			if (errno == EINTR)
 				continue;
+			return -1;
+		}
+		if (r == 0) {
+			/* neither reading nor answering: stuck */
+			(void)readable(pl);
 			return -1;
 		}
 		if (fds[1].revents & (POLLIN | POLLHUP) && fill(pl) <= 0)

@@ -17,6 +17,7 @@ const struct limits limits_default = {
 	.max_item_text = 256u << 10,
 	.max_html = 8u << 20,
 	.max_header = 256u << 10,
+	.max_seconds = 120,
 };
 
 static void

@@ -86,6 +86,9 @@ struct limits {
 	size_t max_item_text;      /* bytes of text kept per item */
 	size_t max_html;           /* bytes of one HTML part given to libxml2 */
 	size_t max_header;         /* bytes of one header block */
+	unsigned max_seconds;      /* fetch: seconds bulletin-work may take
+				      over the message it is late with; 0 no
+				      limit */
 };
 extern const struct limits limits_default;
 

@@ -146,6 +146,28 @@ else
 		eval 'test "$(dups "$T/workkill.db")" = 0 && ids_match "$T/workkill.db" big INBOX'
 fi
 
+# --- the processing child stuck (SIGSTOP), [limits] max_seconds = 2 ------------
+# as a parser that never returns: given up after the limit and replaced
+C=$T/workstop.conf
+srv_conf "$C" user=big batch=50
+printf '[limits]\nmax_seconds = 2\n' >>"$C"
+fetch_bg workstop "$C"
+wait_rows "$T/workstop.db" "$bg" 60
+fpid=$(pgrep -P "$bg" -x bulletin-fetch)
+wpid=${fpid:+$(pgrep -P "$fpid" -x bulletin-work)}
+[ -n "$wpid" ] && kill -STOP "$wpid" 2>/dev/null
+wait_max "$bg" 60
+if [ -z "$wpid" ] || ! grep -q "max_seconds" "$T/workstop.err"; then
+	ok "bulletin-work stopped mid-sync # SKIP the fetch had finished first"
+else
+	check "bulletin-work stuck: given up after max_seconds, fetch exits 70 (exit $rc)" test $rc = 70
+	check "... the stuck child is gone" eval '! kill -0 "$wpid" 2>/dev/null'
+	check "... all $BIG stored" test "$(count "$T/workstop.db")" = $BIG
+	run workstopprocess "$C" process
+	check "... 'bulletin process' then makes every item" \
+		eval 'test $rc = 0 && test "$(items "$T/workstop.db")" = "$(items "$T/kill.db")"'
+fi
+
 # --- Dovecot killed (SIGKILL, master and children) mid-fetch ---------------------
 C=$T/srvkill.conf
 srv_conf "$C" user=big batch=50
