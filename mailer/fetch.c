@@ -552,14 +552,11 @@ reprocess_store(struct reprocess *rp, struct job *j)
 	/* a message stored raw (unparsed) gets its fields now */
 	if (j->p.msg) {
 		struct store_msg sm;
-		char *from = message_from(j->p.msg);
+		char *from;
 		int r;
 
 		memset(&sm, 0, sizeof(sm));
-		sm.message_id = j->p.msg->envelope_id;
-		sm.subject = j->p.msg->subject;
-		sm.from = from;
-		sm.date = j->p.msg->date;
+		from = ingest_fields(&sm, j->p.msg);
 		r = store_set_fields(rp->st, id, &sm);
 		free(from);
 		if (r < 0) {

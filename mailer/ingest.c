@@ -93,6 +93,22 @@ tally_print_by(FILE *f, const struct tally *t, const struct pipeline *pl)
 	tally_print(f, t, ids, n);
 }
 
+char *
+ingest_fields(struct store_msg *sm, const struct message *m)
+{
+	char *from;
+
+	if (!m)
+		return NULL;
+	from = message_from(m);
+	/* the store knows a message by the Message-ID it arrived with */
+	sm->message_id = m->envelope_id;
+	sm->subject = m->subject;
+	sm->from = from;
+	sm->date = m->date;
+	return from;
+}
+
 /*
  * Stores one processed job: the message (raw when it could not be
  * parsed, so nothing is lost and `process` can retry it) with its items
@@ -118,15 +134,10 @@ ingest_job(struct store *st, struct job *j, const char *source,
 	}
 	if (j->truncated)
 		log_warn("%s: cut to %zu bytes", j->name, j->len);
-	if (m)
-		from = message_from(m);
 	memset(&sm, 0, sizeof(sm));
+	from = ingest_fields(&sm, m);
 	sm.hash = j->hash;
-	sm.message_id = m ? m->envelope_id : NULL;
 	sm.source = source;
-	sm.subject = m ? m->subject : NULL;
-	sm.from = from;
-	sm.date = m ? m->date : 0;
 	sm.received = received;
 	sm.raw = j->raw;
 	sm.raw_len = j->len;

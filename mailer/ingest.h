@@ -36,6 +36,13 @@ void tally_print_by(FILE *f, const struct tally *t,
     const struct pipeline *pl);
 
 /*
+ * Sets sm's message_id, subject, from and date from m (nothing when m
+ * is NULL), as ingest_job() stores them and `process` restores them.
+ * Returns the from string sm points to, for the caller to free.
+ */
+char *ingest_fields(struct store_msg *sm, const struct message *m);
+
+/*
  * Stores one processed job inside the caller's transaction: the message
  * (raw alone when it could not be parsed, so nothing is lost and
  * `process` can retry it) with its items and labels, under source.

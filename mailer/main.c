@@ -36,6 +36,7 @@
 #include "export.h"
 #include "fetch.h"
 #include "forward.h"
+#include "helper.h"
 #include "ingest.h"
 #include "json.h"
 #include "lock.h"

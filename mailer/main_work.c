@@ -5,14 +5,12 @@
  * store and no network connection; it reads only the configuration and
  * the rules.
  *
- *	bulletin-work [-v|-q] [--config FILE] [--store PATH] [--rules DIR]
- *
- * The options mean what they mean to bulletin; --store only places the
- * compiled rules' cache.  Exits 0 at the end of its input, 78 on a
- * broken configuration or rule set, 70 when its input or output breaks.
+ * Its options are helper.h's and mean what they mean to bulletin;
+ * --store only places the compiled rules' cache.  Exits 0 at the end of
+ * its input, 78 on a broken configuration or rule set, 70 when its
+ * input or output breaks.
  */
 #include <errno.h>
-#include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,6 +19,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "helper.h"
 #include "log.h"
 #include "message.h"
 #include "pipeline.h"
@@ -85,16 +84,7 @@ send_one(struct pipeline *pl, struct buf *out)
 int
 main(int argc, char **argv)
 {
-	static const struct option longopts[] = {
-		{ "config", required_argument, NULL, 'c' },
-		{ "store", required_argument, NULL, 's' },
-		{ "rules", required_argument, NULL, 'r' },
-		{ "verbose", no_argument, NULL, 'v' },
-		{ "quiet", no_argument, NULL, 'q' },
-		{ NULL, 0, NULL, 0 },
-	};
-	const char *cfg_path = NULL, *store = NULL, *rules = NULL;
-	enum log_level lvl = LOG_INFO;
+	struct helper_opts ho;
 	struct ruleset *rs = NULL;
 	struct pipeline *pl = NULL;
 	struct config cfg;
@@ -104,39 +94,26 @@ main(int argc, char **argv)
 	char *err = NULL, *cache, *raw = NULL;
 	size_t cap = 0;
 	uint32_t len;
-	int c, r, ret = EX_SOFTWARE;
+	int r, ret;
 
-	while ((c = getopt_long(argc, argv, "c:s:r:vq", longopts, NULL)) != -1) {
-		switch (c) {
-		case 'c': cfg_path = optarg; break;
-		case 's': store = optarg; break;
-		case 'r': rules = optarg; break;
-		case 'v': lvl = LOG_DEBUG; break;
-		case 'q': lvl = LOG_ERR; break;
-		default: return EX_USAGE;
-		}
-	}
-	log_init(lvl, getenv("JOURNAL_STREAM") != NULL);
+	if ((ret = helper_start(argc, argv, &ho, &cfg)) != EX_OK)
+		return ret;
+	ret = EX_SOFTWARE;
 	/* a parent gone is a write error, not a signal */
 	signal(SIGPIPE, SIG_IGN);
-	if (config_load(cfg_path, &cfg, &err) < 0) {
-		fputs(err, stderr);
-		free(err);
-		config_free(&cfg);
-		return EX_CONFIG;
-	}
 	message_init();
 	buf_init(&out, 0);
-	if (rules_load_dirs(cfg.rules_shipped, rules ? rules : cfg.rules_dir,
-	    rules != NULL, &rs, &err) < 0) {
+	if (rules_load_dirs(cfg.rules_shipped, ho.rules ? ho.rules :
+	    cfg.rules_dir, ho.rules != NULL, &rs, &err) < 0) {
 		fprintf(stderr, "%s\n", err ? err : "cannot load rules");
 		log_err("refusing to run with a broken rule set in '%s'",
-		    rules ? rules : cfg.rules_dir);
+		    ho.rules ? ho.rules : cfg.rules_dir);
 		free(err);
 		ret = EX_CONFIG;
 		goto out;
 	}
-	cache = xasprintf("%s.rules-cache", store ? store : cfg.store_path);
+	cache = xasprintf("%s.rules-cache", ho.store ? ho.store :
+	    cfg.store_path);
 	rules_set_cache(rs, cache);
 	free(cache);
 	if (!(pl = pipeline_new(rs, &cfg.lim, 0, 0)))

@@ -195,14 +195,7 @@ pipeline_push(struct pipeline *pl, const char *raw, size_t len,
 	struct job *j = &s->job;
 
 	/* the slot is ours until tail moves: fill it outside the lock */
-	memset(j, 0, sizeof(*j));
-	j->raw = xmalloc(len ? len : 1);
-	memcpy(j->raw, raw, len);
-	j->len = len;
-	j->name = xstrdup(name);
-	if (hash)
-		memcpy(j->hash, hash, sizeof(j->hash));
-	j->truncated = truncated;
+	job_fill(j, raw, len, name, hash, truncated);
 	s->state = J_QUEUED;
 	pthread_mutex_lock(&pl->mu);
 	pl->bytes += len;
@@ -260,12 +253,7 @@ pipeline_done(struct pipeline *pl, struct job *j)
 	}
 	s->by = NULL;
 	pthread_mutex_unlock(&pl->mu);
-	free(j->raw);
-	free(j->name);
-	free(j->err);
-	processed_free(&j->p);
-	buf_free(&j->explain);
-	memset(j, 0, sizeof(*j));
+	job_clear(j);
 }
 
 void

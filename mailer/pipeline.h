@@ -40,6 +40,12 @@ struct job {
 	struct buf explain;   /* when the pipeline explains */
 };
 
+/* A job as pipeline_push() makes it (copies of raw and name), and all
+ * it owns freed; for the two implementations below (job.c). */
+void job_fill(struct job *j, const char *raw, size_t len, const char *name,
+    const char *hash, int truncated);
+void job_clear(struct job *j);
+
 /*
  * pipeline.c runs the stages on threads; pipeline_proc.c, which
  * bulletin-fetch links instead, runs them in a child process

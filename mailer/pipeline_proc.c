@@ -307,14 +307,7 @@ pipeline_push(struct pipeline *pl, const char *raw, size_t len,
 		(void)start(pl);
 	}
 	j = &pl->ring[pl->tail++ % pl->cap];
-	memset(j, 0, sizeof(*j));
-	j->raw = xmalloc(len ? len : 1);
-	memcpy(j->raw, raw, len);
-	j->len = len;
-	j->name = xstrdup(name);
-	if (hash)
-		memcpy(j->hash, hash, sizeof(j->hash));
-	j->truncated = truncated;
+	job_fill(j, raw, len, name, hash, truncated);
 	pl->bytes += len;
 	if (pl->dead || len > WIRE_MAX_FRAME ||
 	    send_all(pl, (const char *)&n, sizeof(n)) < 0 ||
@@ -359,13 +352,7 @@ pipeline_done(struct pipeline *pl, struct job *j)
 {
 	pl->bytes -= j->len;
 	pl->head++;
-	free(j->raw);
-	free(j->name);
-	free(j->err);
-	message_free(&j->p.msg);
-	item_list_free(&j->p.items);
-	buf_free(&j->explain);
-	memset(j, 0, sizeof(*j));
+	job_clear(j);
 }
 
 void

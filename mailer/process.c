@@ -40,10 +40,3 @@ out:
 	free(from);
 	return ret;
 }
-
-void
-processed_free(struct processed *p)
-{
-	message_free(&p->msg);
-	item_list_free(&p->items);
-}

@@ -5,7 +5,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include <unistd.h>
 
 #include "util.h"
 
@@ -455,68 +454,3 @@ time_rfc3339(int64_t t, char out[32])
 	strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
-#ifndef BULLETIN_LIBEXECDIR
-#define BULLETIN_LIBEXECDIR "/usr/local/lib/bulletin"
-#endif
-
-char *
-helper_path(const char *name)
-{
-	char self[4096], *slash, *p;
-	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
-
-	if (n > 0) {
-		self[n] = '\0';
-		if ((slash = strrchr(self, '/'))) {
-			*slash = '\0';
-			p = xasprintf("%s/%s", self, name);
-			if (access(p, X_OK) == 0)
-				return p;
-			free(p);
-			p = xasprintf("%s/../lib/bulletin/%s", self, name);
-			if (access(p, X_OK) == 0)
-				return p;
-			free(p);
-		}
-	}
-	return xasprintf("%s/%s", BULLETIN_LIBEXECDIR, name);
-}
-
-char **
-helper_argv(const char *name, int verbosity, const char *config,
-    const char *store, const char *rules, int report_fd)
-{
-	char **argv = xcalloc(11, sizeof(*argv));
-	int n = 0;
-
-	argv[n++] = helper_path(name);
-	if (verbosity)
-		argv[n++] = xstrdup(verbosity > 0 ? "-v" : "-q");
-	if (config) {
-		argv[n++] = xstrdup("--config");
-		argv[n++] = xstrdup(config);
-	}
-	if (store) {
-		argv[n++] = xstrdup("--store");
-		argv[n++] = xstrdup(store);
-	}
-	if (rules) {
-		argv[n++] = xstrdup("--rules");
-		argv[n++] = xstrdup(rules);
-	}
-	if (report_fd >= 0) {
-		argv[n++] = xstrdup("--report-fd");
-		argv[n++] = xasprintf("%d", report_fd);
-	}
-	return argv;
-}
-
-void
-argv_free(char **argv)
-{
-	size_t i;
-
-	for (i = 0; argv && argv[i]; i++)
-		free(argv[i]);
-	free(argv);
-}

@@ -92,20 +92,4 @@ struct limits {
 };
 extern const struct limits limits_default;
 
-/*
- * The path of a helper program (bulletin-fetch, bulletin-work): beside
- * the running executable (a build tree), else in ../lib/bulletin from
- * it (an installed tree, wherever it was moved), else in
- * BULLETIN_LIBEXECDIR.  Caller frees.
- */
-char *helper_path(const char *name);
-/*
- * A helper's argv, NULL-terminated: its path, then -v (verbosity > 0) or
- * -q (< 0), --config, --store, --rules for those not NULL, and
- * --report-fd when report_fd >= 0.  Free with argv_free().
- */
-char **helper_argv(const char *name, int verbosity, const char *config,
-    const char *store, const char *rules, int report_fd);
-void argv_free(char **argv);
-
 #endif

@@ -72,24 +72,16 @@ wire_put_header(struct buf *b, size_t depth, size_t bytes,
 	end_frame(b, at);
 }
 
-static uint32_t
-label_count(const struct item *it, const char *const *ids, size_t n,
-    long *idx)
+/* The index of id among ids[0..n), or -1. */
+static long
+cat_index(const char *id, const char *const *ids, size_t n)
 {
-	uint32_t c = 0;
-	size_t k, i;
+	size_t i;
 
-	for (k = 0; k < it->n_labels; k++) {
-		idx[k] = -1;
-		for (i = 0; i < n && it->labels[k].id; i++)
-			if (ids[i] == it->labels[k].id ||
-			    !strcmp(ids[i], it->labels[k].id)) {
-				idx[k] = (long)i;
-				c++;
-				break;
-			}
-	}
-	return c;
+	for (i = 0; i < n && id; i++)
+		if (ids[i] == id || !strcmp(ids[i], id))
+			return (long)i;
+	return -1;
 }
 
 void
@@ -115,7 +107,9 @@ wire_put_result(struct buf *b, const struct job *j, const char *const *ids,
 	put_u32(b, m ? (uint32_t)j->p.items.n : 0);
 	for (i = 0; m && i < j->p.items.n; i++) {
 		const struct item *it = &j->p.items.v[i];
-		long *idx = xcalloc(it->n_labels + 1, sizeof(*idx));
+		uint32_t n_put = 0;
+		size_t at_n;
+		long c;
 
 		put_str(b, it->title);
 		put_str(b, it->url);
@@ -123,16 +117,19 @@ wire_put_result(struct buf *b, const struct job *j, const char *const *ids,
 		put_str(b, it->source);
 		put_i64(b, it->date);
 		put_u32(b, it->words);
-		put_u32(b, label_count(it, ids, n, idx));
+		/* the count is patched in once the unknown ids are left out */
+		at_n = b->len;
+		put_u32(b, 0);
 		for (k = 0; k < it->n_labels; k++) {
 			int32_t score = it->labels[k].score;
 
-			if (idx[k] < 0)
+			if ((c = cat_index(it->labels[k].id, ids, n)) < 0)
 				continue;
-			put_u32(b, (uint32_t)idx[k]);
+			put_u32(b, (uint32_t)c);
 			put(b, &score, sizeof(score));
+			n_put++;
 		}
-		free(idx);
+		memcpy(b->data + at_n, &n_put, sizeof(n_put));
 	}
 	end_frame(b, at);
 }
@@ -289,10 +286,7 @@ wire_get_result(const char *p, size_t len, const char *const *ids,
 		}
 	}
 	if (r.bad || r.left || (j->rc == 0 && !m)) {
-		/* not processed_free(): that would bring process.c's
-		 * GMime into bulletin-fetch */
-		message_free(&j->p.msg);
-		item_list_free(&j->p.items);
+		processed_free(&j->p);
 		free(j->err);
 		j->err = NULL;
 		return -1;
