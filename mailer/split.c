@@ -31,9 +31,13 @@
  * bounded, so a hostile message with hundreds of thousands of blocks costs
  * time in proportion to its size.
  */
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 #include "split.h"
 
@@ -94,6 +98,34 @@ struct table_index {
 	unsigned char order[128];
 };
 
+/*
+ * Indexes of the pattern tables (index_tables()): a unit costs one pass
+ * over its text rather than one per pattern, and most units and lines need
+ * no key at all.  Built once, then only read.
+ */
+struct tables {
+	struct table_index boiler_ix, stop_ix;
+	/* bit j: contains[j] starts with the byte, either case */
+	uint64_t contains_first[256];
+	uint64_t contains_second[256]; /* ... has it second */
+	unsigned char contains[64];   /* boiler_patterns of M_CONTAINS */
+	size_t n_contains;
+	/* [min(words, 256)]: bit j set when contains[j] applies to a unit
+	 * of that many words (max_words is below 256) */
+	uint64_t contains_live[257];
+#ifdef __SSE2__
+	/* Their first and second bytes, ORed with 0x20 (which folds ASCII
+	 * case), repeated to fill: match_contains() skips, sixteen at a
+	 * time, the bytes that start none of them. */
+	__m128i contains_b0[8], contains_b1[12];
+#endif
+	/* Bit c1 & 63 of [c0]: a key starting c0 c1 may match a pattern that
+	 * cuts a paragraph at a line (line_breaks()), or any key-matched
+	 * pattern or a social network's name (unit_classify()). */
+	uint64_t line_first[256];
+	uint64_t key_first[256];
+};
+
 struct splitter {
 	const struct message *m;
 	struct item_list *out;
@@ -112,24 +144,12 @@ struct splitter {
 	int subject_good;    /* subject_title is worth a title */
 	size_t added;
 
-	/* Indexes of the pattern tables (index_tables()): a unit costs one
-	 * pass over its text rather than one per pattern, and most units and
-	 * lines need no key at all. */
-	struct table_index boiler_ix, stop_ix;
-	/* bit j: contains[j] starts with the byte, either case */
-	uint64_t contains_first[256];
-	uint64_t contains_second[256]; /* ... has it second */
-	unsigned char contains[64];   /* boiler_patterns of M_CONTAINS */
-	size_t n_contains;
-	/* Bit c1 & 63 of [c0]: a key starting c0 c1 may match a pattern that
-	 * cuts a paragraph at a line (line_breaks()), or any key-matched
-	 * pattern or a social network's name (unit_classify()). */
-	uint64_t line_first[256];
-	uint64_t key_first[256];
-	/* Scratch for the lines of a paragraph, reused block after block. */
+	const struct tables *tab; /* the pattern tables' indexes */
+	/* Scratch for the lines of a paragraph, reused block after block:
+	 * the squeezed lines of the current run (run_len bytes), then the
+	 * line being looked at, squeezed where it would join the run. */
 	char *line;
-	size_t line_cap;
-	struct buf run;      /* squeezed lines of the current run */
+	size_t line_cap, run_len;
 };
 
 /* An article being built. */
@@ -406,14 +426,19 @@ lower(char c)
 	return c >= 'A' && c <= 'Z' ? (char)(c + 32) : c;
 }
 
-/* Lower-cased match key; *cut_r set when text was longer than the key. */
+/* Lower-cased match key of s (len bytes); *cut_r set when text was longer
+ * than the key. */
 static size_t
-key_make(const char *s, char key[KEY_MAX], int *cut_r)
+key_make(const char *s, size_t len, char key[KEY_MAX], int *cut_r)
 {
 	const unsigned char *p = (const unsigned char *)s;
+#ifdef __SSE2__
+	const unsigned char *end = p + len;
+#endif
 	size_t n = 0;
 	int space = 0;
 
+	(void)len;
 	*cut_r = 0;
 	/* leading bullets, dashes, quotes and symbols like "©" or "»" */
 	while (*p && !is_alnum(*p))
@@ -421,6 +446,34 @@ key_make(const char *s, char key[KEY_MAX], int *cut_r)
 	for (; *p; p++) {
 		/* a word at a time (n > 0 whenever space is set) */
 		if (!space) {
+#ifdef __SSE2__
+			/* sixteen bytes at a time while they hold words and
+			 * single spaces, none last: the key has them as they
+			 * are, lower-cased */
+			while (end - p >= 16 && n + 16 <= KEY_MAX - 2) {
+				__m128i x = _mm_loadu_si128(
+				    (const __m128i *)(const void *)p), up;
+				unsigned sp = (unsigned)_mm_movemask_epi8(
+				    _mm_cmpeq_epi8(x, _mm_set1_epi8(' ')));
+
+				/* no white space but single spaces, no 0xe2 */
+				if (_mm_movemask_epi8(_mm_or_si128(
+				    _mm_cmpeq_epi8(_mm_min_epu8(x,
+				    _mm_set1_epi8(0x1f)), x), _mm_cmpeq_epi8(x,
+				    _mm_set1_epi8((char)0xe2)))) ||
+				    (sp & (sp >> 1)) || (sp & 0x8000))
+					break;
+				/* 'A' to 'Z' are below 26 less 'A' */
+				up = _mm_sub_epi8(x, _mm_set1_epi8('A'));
+				up = _mm_cmpeq_epi8(_mm_min_epu8(up,
+				    _mm_set1_epi8(25)), up);
+				_mm_storeu_si128((__m128i *)(void *)(key + n),
+				    _mm_add_epi8(x, _mm_and_si128(up,
+				    _mm_set1_epi8(0x20))));
+				n += 16;
+				p += 16;
+			}
+#endif
 			while (*p > ' ' && *p != 0xe2 && n < KEY_MAX - 2)
 				key[n++] = lower((char)*p++);
 			if (!*p)
@@ -474,42 +527,77 @@ match_table(const struct pattern *t, const struct table_index *ix,
 	return flags;
 }
 
-/*
- * The M_CONTAINS boiler patterns found in text (not the key: the key may
- * be cut), ASCII case ignored: one pass over text for all of them.
- */
-static unsigned
-match_contains(const struct splitter *sp, const char *text, unsigned words)
+/* The M_CONTAINS patterns that may start at p, of those in live, and
+ * adds the flags of those that do to *flags_r. */
+static inline uint64_t
+contains_at(const struct splitter *sp, const char *p, uint64_t live,
+    unsigned *flags_r)
 {
-	uint64_t live = 0, m;
-	unsigned flags = 0;
-	const char *p;
+	uint64_t m;
 	size_t j, k;
 
-	for (j = 0; j < sp->n_contains; j++) {
-		const struct pattern *pt = &boiler_patterns[sp->contains[j]];
+	m = sp->tab->contains_first[(unsigned char)p[0]] &
+	    sp->tab->contains_second[(unsigned char)p[1]] & live;
+	while (m) {
+		const struct pattern *pt;
 
-		if (!pt->max_words || words <= pt->max_words)
-			live |= (uint64_t)1 << j;
-	}
-	for (p = text; *p && live; p++) {
-		m = sp->contains_first[(unsigned char)p[0]] &
-		    sp->contains_second[(unsigned char)p[1]] & live;
-		while (m) {
-			const struct pattern *pt;
-
-			j = (size_t)__builtin_ctzll(m);
-			m &= m - 1;
-			pt = &boiler_patterns[sp->contains[j]];
-			for (k = 1; k < pt->len &&
-			    lower(p[k]) == lower(pt->s[k]); k++)
-				;
-			if (k == pt->len) {
-				flags |= pt->flags;
-				live &= ~((uint64_t)1 << j);
-			}
+		j = (size_t)__builtin_ctzll(m);
+		m &= m - 1;
+		pt = &boiler_patterns[sp->tab->contains[j]];
+		for (k = 1; k < pt->len && lower(p[k]) == lower(pt->s[k]); k++)
+			;
+		if (k == pt->len) {
+			*flags_r |= pt->flags;
+			live &= ~((uint64_t)1 << j);
 		}
 	}
+	return live;
+}
+
+/*
+ * The M_CONTAINS boiler patterns found in text (len bytes; not the key:
+ * the key may be cut), ASCII case ignored: one pass over text for all of
+ * them.
+ */
+static unsigned
+match_contains(const struct splitter *sp, const char *text, size_t len,
+    unsigned words)
+{
+	const char *p = text, *end = text + len;
+	uint64_t live = sp->tab->contains_live[words < 256 ? words : 256];
+	unsigned flags = 0;
+#ifdef __SSE2__
+	const __m128i *b0 = sp->tab->contains_b0;
+	const __m128i *b1 = sp->tab->contains_b1;
+	const char *q;
+	size_t j;
+
+	/* p[16] is text's NUL at worst; the last sixteen bytes are looked
+	 * at from end - 16, less those already seen */
+	while (end - text >= 16 && p < end && live) {
+		__m128i c = _mm_set1_epi8(0x20), x, y;
+		__m128i f = _mm_setzero_si128(), g = _mm_setzero_si128();
+		unsigned m;
+
+		q = end - p >= 16 ? p : end - 16;
+		x = _mm_or_si128(_mm_loadu_si128(
+		    (const __m128i *)(const void *)q), c);
+		y = _mm_or_si128(_mm_loadu_si128(
+		    (const __m128i *)(const void *)(q + 1)), c);
+		for (j = 0; j < ARRAY_SIZE(sp->tab->contains_b0); j++)
+			f = _mm_or_si128(f, _mm_cmpeq_epi8(x, b0[j]));
+		for (j = 0; j < ARRAY_SIZE(sp->tab->contains_b1); j++)
+			g = _mm_or_si128(g, _mm_cmpeq_epi8(y, b1[j]));
+		m = (unsigned)_mm_movemask_epi8(_mm_and_si128(f, g)) &
+		    (0xffffu << (p - q));
+		for (; m && live; m &= m - 1)
+			live = contains_at(sp, q + __builtin_ctz(m), live,
+			    &flags);
+		p = q + 16;
+	}
+#endif
+	for (; p < end && live; p++)
+		live = contains_at(sp, p, live, &flags);
 	return flags;
 }
 
@@ -639,17 +727,25 @@ struct tok {
 	char sep;          /* the character just before the token */
 };
 
+/* The letters months start with, as bits from 'a'. */
+#define MONTH_FIRST (1u << ('j' - 'a') | 1u << ('f' - 'a') | \
+	1u << ('m' - 'a') | 1u << ('a' - 'a') | 1u << ('s' - 'a') | \
+	1u << ('o' - 'a') | 1u << ('n' - 'a') | 1u << ('d' - 'a'))
+
 static int
 month_of(const char *p, size_t n)
 {
-	char w[10];
-	size_t i;
+	char w[10], c0, c1, c2;
+	size_t i, k;
 
 	if (n < 3 || n >= sizeof(w))
 		return 0;
-	for (i = 0; i < n; i++)
-		w[i] = lower(p[i]);
-	w[n] = '\0';
+	/* most words start with no month's letter */
+	c0 = lower(p[0]);
+	if (c0 < 'a' || c0 > 'z' || !(MONTH_FIRST >> (c0 - 'a') & 1))
+		return 0;
+	c1 = lower(p[1]);
+	c2 = lower(p[2]);
 	for (i = 0; i < ARRAY_SIZE(month_names); i++) {
 		/* "nov", "november", "sept"; not "mayor" or "marching" */
 		static const char *const full[] = {
@@ -658,9 +754,12 @@ month_of(const char *p, size_t n)
 			"november", "december",
 		};
 		/* no two months start alike: one try at most */
-		if (w[0] != month_names[i][0] || w[1] != month_names[i][1] ||
-		    w[2] != month_names[i][2])
+		if (c0 != month_names[i][0] || c1 != month_names[i][1] ||
+		    c2 != month_names[i][2])
 			continue;
+		for (k = 0; k < n; k++)
+			w[k] = lower(p[k]);
+		w[n] = '\0';
 		if (n == 3 || strncmp(w, full[i], n) == 0 ||
 		    (i == 8 && strcmp(w, "sept") == 0))
 			return (int)i + 1;
@@ -895,38 +994,39 @@ unit_classify(const struct splitter *sp, struct unit *u, int line_mode)
 	char key[KEY_MAX];
 	unsigned extra;
 	size_t klen = 0;
-	int cut = 0, keyed, title_like = is_title_like(u);
+	int cut = 0, keyed, title_like = is_title_like(u), digits;
 
 	/* prose: most paragraphs start with no pattern's first letters; an
 	 * issue line (6 words at most) is title-like */
-	keyed = title_like || key_may_start(sp->key_first, u->text);
+	keyed = title_like || key_may_start(sp->tab->key_first, u->text);
 	key[0] = '\0';
 	if (keyed)
-		klen = key_make(u->text, key, &cut);
+		klen = key_make(u->text, u->len, key, &cut);
 	if (is_bare_url(u->text))
 		u->flags |= U_URLLINE;
 	if (keyed)
-		u->flags |= match_table(boiler_patterns, &sp->boiler_ix,
+		u->flags |= match_table(boiler_patterns, &sp->tab->boiler_ix,
 		    key, klen, cut, u->words);
 	if (!line_mode)
-		u->flags |= match_contains(sp, u->text, u->words);
+		u->flags |= match_contains(sp, u->text, u->len, u->words);
 	if (u->words <= 40 && is_copyright(u->text))
 		u->flags |= U_DROP | U_FOOTER;
 	if (keyed && is_social_run(key, cut, u->link_only))
 		u->flags |= U_DROP;
-	if (keyed && is_issue_line(u, key, cut))
+	/* an issue line has a number, and no more than 6 words */
+	digits = u->words <= 30 && strpbrk(u->text, "0123456789");
+	if (keyed && digits && is_issue_line(u, key, cut))
 		u->flags |= U_ISSUE | U_MAST;
 	if (title_like) {
-		u->flags |= match_table(stop_patterns, &sp->stop_ix, key,
+		u->flags |= match_table(stop_patterns, &sp->tab->stop_ix, key,
 		    klen, cut, u->words);
 		if (is_comment_count(key, u->words))
 			u->flags |= U_STOP;
 	}
-	if (u->words <= 30 && strpbrk(u->text, "0123456789") &&
-	    (u->date = find_date(u->text, &extra)) != 0) {
+	if (digits && (u->date = find_date(u->text, &extra)) != 0) {
 		if (!keyed && extra && u->words <= 15 &&
 		    !ends_sentence(u->text))
-			key_make(u->text, key, &cut);
+			key_make(u->text, u->len, key, &cut);
 		/* "By 1 December all branches must..." is a sentence */
 		if (extra == 0 || (u->words <= 15 && !ends_sentence(u->text) &&
 		    is_byline_start(key)))
@@ -943,12 +1043,14 @@ unit_classify(const struct splitter *sp, struct unit *u, int line_mode)
 
 /*
  * Whether unit_classify(u, 1) would set one of LINE_BREAKS on a line with
- * this squeezed text: the same tests, less those that cannot set them,
- * and the key made only when its first two bytes can start such a
- * pattern or a date was found.  Almost every line of prose fails at once.
+ * this squeezed text (len bytes): the same tests, less those that cannot
+ * set them, and the key made only when its first two bytes can start such
+ * a pattern or a date was found.  Almost every line of prose fails at
+ * once.
  */
 static int
-line_breaks(const struct splitter *sp, const char *text, unsigned words)
+line_breaks(const struct splitter *sp, const char *text, size_t len,
+    unsigned words)
 {
 	char key[KEY_MAX];
 	unsigned extra;
@@ -959,10 +1061,10 @@ line_breaks(const struct splitter *sp, const char *text, unsigned words)
 		return 1;
 	if (words <= 40 && is_copyright(text))
 		return 1;
-	if (key_may_start(sp->line_first, text)) {
-		klen = key_make(text, key, &cut);
+	if (key_may_start(sp->tab->line_first, text)) {
+		klen = key_make(text, len, key, &cut);
 		keyed = 1;
-		if (match_table(boiler_patterns, &sp->boiler_ix, key, klen,
+		if (match_table(boiler_patterns, &sp->tab->boiler_ix, key, klen,
 		    cut, words) & LINE_BREAKS)
 			return 1;
 	}
@@ -974,7 +1076,7 @@ line_breaks(const struct splitter *sp, const char *text, unsigned words)
 	if (words > 15 || ends_sentence(text))
 		return 0;
 	if (!keyed)
-		key_make(text, key, &cut);
+		key_make(text, len, key, &cut);
 	return is_byline_start(key);
 }
 
@@ -1018,6 +1120,38 @@ squeeze_into(char *out, const char *s, size_t n, unsigned *words_r)
 	size_t k;
 
 	while (s < end) {
+#ifdef __SSE2__
+		/* the same sixteen bytes at a time */
+		while (end - s >= 16) {
+			__m128i x = _mm_loadu_si128(
+			    (const __m128i *)(const void *)s);
+			__m128i isp = _mm_cmpeq_epi8(x, _mm_set1_epi8(' '));
+			/* 0x1f and below as in the eight-byte loop */
+			__m128i bad = _mm_or_si128(
+			    _mm_cmpeq_epi8(x, _mm_set1_epi8((char)0xc2)),
+			    _mm_cmpeq_epi8(_mm_min_epu8(x,
+			    _mm_set1_epi8(0x1f)), x));
+			unsigned sp = (unsigned)_mm_movemask_epi8(isp);
+			__m128i sum;
+
+			if (_mm_movemask_epi8(bad) || (sp & (sp >> 1)) ||
+			    ((pending || o == out) && (sp & 1)))
+				break;
+			if (pending) {
+				*o++ = ' ';
+				words++;
+			}
+			_mm_storeu_si128((__m128i *)(void *)o, x);
+			pending = (int)(sp >> 15);
+			o += 16 - pending;
+			/* the spaces counted in two halves */
+			sum = _mm_sad_epu8(_mm_and_si128(isp, _mm_set1_epi8(1)),
+			    _mm_setzero_si128());
+			words += (unsigned)(_mm_cvtsi128_si32(sum) +
+			    _mm_extract_epi16(sum, 4)) - (unsigned)pending;
+			s += 16;
+		}
+#endif
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
 		/* eight bytes at a time while they hold single spaces and
 		 * nothing else to squeeze: the flags below are exact */
@@ -1208,14 +1342,14 @@ is_header_block(const char *s)
 			need = 2 - hdrs;
 		if (lines + need > 12)
 			return 0;
-		s += strcspn(s, "\n");
+		s = strchrnul(s, '\n');
 	}
 	return hdrs >= 2 && hdrs * 2 >= lines && lines <= 12;
 }
 
 /* A run of ordinary lines cut from a paragraph: it keeps the block's
  * link when the link is written out in it, and its bold and link-only
- * marks when it is the whole block.  sp->run holds its text as
+ * marks when it is the whole block.  sp->line holds its text as
  * squeeze_text() has it, words its words. */
 static void
 run_add(struct splitter *sp, const struct block *b, const char *run,
@@ -1226,12 +1360,12 @@ run_add(struct splitter *sp, const struct block *b, const char *run,
 	struct unit *u;
 	char *t;
 
-	t = sp->run.len ? xstrndup(sp->run.data, sp->run.len) : xstrdup("");
-	u = unit_add_text(sp, b, t, sp->run.len, words,
+	t = xstrndup(sp->line, sp->run_len);
+	u = unit_add_text(sp, b, t, sp->run_len, words,
 	    whole ? UA_ATTRS : UA_STRONG);
 	if (u && !u->url && b->url && memmem(run, n, b->url, strlen(b->url)))
 		u->url = xstrdup(b->url);
-	buf_reset(&sp->run);
+	sp->run_len = 0;
 }
 
 /*
@@ -1248,6 +1382,7 @@ units_from_block(struct splitter *sp, const struct block *b)
 	unsigned run_words = 0;
 	int run_long = 0;
 	struct unit *u;
+	size_t n;
 
 	if (b->kind != BLOCK_PARA) {
 		unit_add(sp, b, b->text, strlen(b->text), UA_ATTRS);
@@ -1256,9 +1391,10 @@ units_from_block(struct splitter *sp, const struct block *b)
 	/* one line: no need to look for another */
 	if (!*(p = strchrnul(b->text, '\n'))) {
 		unsigned words = 0;
-		size_t n = (size_t)(p - b->text);
-		char *t = xmalloc(n + 1);
+		char *t;
 
+		n = (size_t)(p - b->text);
+		t = xmalloc(n + 1);
 		n = squeeze_into(t, b->text, n, &words);
 		t[n] = '\0';
 		unit_add_text(sp, b, t, n, words, UA_ATTRS);
@@ -1269,22 +1405,29 @@ units_from_block(struct splitter *sp, const struct block *b)
 			u->flags |= U_DROP;
 		return;
 	}
-	buf_reset(&sp->run);
+	/* the run and a line squeezed after it never pass the block's end */
+	n = strlen(b->text) + 1;
+	if (n > sp->line_cap) {
+		free(sp->line);
+		sp->line = xmalloc(n);
+		sp->line_cap = n;
+	}
+	sp->run_len = 0;
 	for (p = b->text; *p;) {
-		const char *ls = p, *le = p + strcspn(p, "\n");
-		size_t n = (size_t)(le - ls), k, i;
+		const char *ls = p, *le = strchrnul(p, '\n');
+		size_t k, i, off;
 		unsigned words = 0;
+		char *line;
 
+		n = (size_t)(le - ls);
 		p = *le ? le + 1 : le;
-		if (n + 1 > sp->line_cap) {
-			sp->line_cap = n + 1 > 2 * sp->line_cap ? n + 1 :
-			    2 * sp->line_cap;
-			free(sp->line);
-			sp->line = xmalloc(sp->line_cap);
-		}
-		k = squeeze_into(sp->line, ls, n, &words);
-		sp->line[k] = '\0';
-		if (!line_breaks(sp, sp->line, words)) {
+		/* the line goes after the run and a separator: the run is
+		 * no longer than its lines, nor the separator than a '\n' */
+		off = sp->run_len ? sp->run_len + 1 : 0;
+		line = sp->line + off;
+		k = squeeze_into(line, ls, n, &words);
+		line[k] = '\0';
+		if (!line_breaks(sp, line, k, words)) {
 			if (!run) {
 				run = ls;
 				run_words = 0;
@@ -1293,14 +1436,15 @@ units_from_block(struct splitter *sp, const struct block *b)
 			/* as squeeze_text(): the run's lines are joined with
 			 * '\n' until one is long, then all with ' ' */
 			if (n > 40 && !run_long) {
-				for (i = 0; i < sp->run.len; i++)
-					if (sp->run.data[i] == '\n')
-						sp->run.data[i] = ' ';
+				for (i = 0; i < sp->run_len; i++)
+					if (sp->line[i] == '\n')
+						sp->line[i] = ' ';
 				run_long = 1;
 			}
-			if (k && sp->run.len)
-				buf_addc(&sp->run, run_long ? ' ' : '\n');
-			buf_add(&sp->run, sp->line, k);
+			if (k && off)
+				sp->line[off - 1] = run_long ? ' ' : '\n';
+			if (k)
+				sp->run_len = off + k;
 			run_words += words;
 			run_end = le;
 			continue;
@@ -1308,7 +1452,7 @@ units_from_block(struct splitter *sp, const struct block *b)
 		if (run)
 			run_add(sp, b, run, run_end, run_words);
 		run = NULL;
-		u = unit_add_text(sp, b, xstrndup(sp->line, k), k, words,
+		u = unit_add_text(sp, b, xstrndup(line, k), k, words,
 		    UA_LINE);
 		if (u && !u->url) {
 			const char *h = strstr(u->text, "http");
@@ -1563,6 +1707,7 @@ judge_subject(struct splitter *sp)
 	if (probe.words < 3 || strlen(s) > TITLE_MAX)
 		return;
 	probe.text = xstrdup(s);
+	probe.len = strlen(s);
 	unit_classify(sp, &probe, 0);
 	free(probe.text);
 	if (probe.flags & (U_DROP | U_MAST | U_ISSUE | U_GREET | U_STOP))
@@ -1696,12 +1841,17 @@ single:
 	sp->title = single_title(sp);
 }
 
-/* Cleans a title; NULL when nothing is left. */
+/* Cleans a title, which is squeezed but for the line breaks
+ * squeeze_text() keeps (str_squeeze() makes them spaces); NULL when
+ * nothing is left. */
 static char *
 title_make(const char *s)
 {
-	char *t = str_squeeze(s, strlen(s));
-	size_t n = strlen(t);
+	size_t n = strlen(s);
+	char *t = xstrndup(s, n), *p;
+
+	for (p = t; (p = memchr(p, '\n', n - (size_t)(p - t))); p++)
+		*p = ' ';
 
 	while (n > 0 && (t[n - 1] == ':' || t[n - 1] == '|' ||
 	    t[n - 1] == '-' || t[n - 1] == ' '))
@@ -1959,19 +2109,44 @@ set_ci(uint64_t *v, char c, uint64_t bit)
 		v[(unsigned char)c - 32] |= bit;
 }
 
-/*
- * Fills the splitter's indexes of the pattern tables.  They take a few
- * microseconds, are the same for every message and keep split_message()
- * free of shared state.
- */
+#ifdef __SSE2__
+/* Adds c | 0x20 to the n bytes of v (max) unless it is there. */
 static void
-index_tables(struct splitter *sp)
+add_byte(char *v, size_t *n, size_t max, char c)
 {
 	size_t i;
 
-	index_table(&sp->boiler_ix, boiler_patterns,
+	c = (char)(c | 0x20);
+	for (i = 0; i < *n; i++)
+		if (v[i] == c)
+			return;
+	/* more would need a longer array; the table is ours */
+	if (*n == max)
+		abort();
+	v[(*n)++] = c;
+}
+#endif
+
+static struct tables tables;
+static pthread_once_t tables_once = PTHREAD_ONCE_INIT;
+
+/*
+ * Fills the indexes of the pattern tables.  The same for every message:
+ * made once (split_message() runs in several threads) and read only after.
+ */
+static void
+index_tables(void)
+{
+	struct tables *t = &tables;
+	size_t i;
+#ifdef __SSE2__
+	char b0[ARRAY_SIZE(t->contains_b0)], b1[ARRAY_SIZE(t->contains_b1)];
+	size_t n0 = 0, n1 = 0;
+#endif
+
+	index_table(&t->boiler_ix, boiler_patterns,
 	    ARRAY_SIZE(boiler_patterns));
-	index_table(&sp->stop_ix, stop_patterns, ARRAY_SIZE(stop_patterns));
+	index_table(&t->stop_ix, stop_patterns, ARRAY_SIZE(stop_patterns));
 
 	/* every pattern has two bytes or more */
 	for (i = 0; i < ARRAY_SIZE(boiler_patterns); i++) {
@@ -1982,23 +2157,44 @@ index_tables(struct splitter *sp)
 		c1 = (uint64_t)1 << ((unsigned char)lower(pt->s[1]) & 63);
 		if (pt->how != M_CONTAINS) {
 			if (pt->flags & LINE_BREAKS)
-				sp->line_first[c] |= c1;
-			sp->key_first[c] |= c1;
+				t->line_first[c] |= c1;
+			t->key_first[c] |= c1;
 			continue;
 		}
 		/* more would need a wider mask; the table is ours */
-		if (sp->n_contains == ARRAY_SIZE(sp->contains))
+		if (t->n_contains == ARRAY_SIZE(t->contains))
 			abort();
-		bit = (uint64_t)1 << sp->n_contains;
-		set_ci(sp->contains_first, pt->s[0], bit);
-		set_ci(sp->contains_second, pt->s[1], bit);
-		sp->contains[sp->n_contains++] = (unsigned char)i;
+		bit = (uint64_t)1 << t->n_contains;
+		set_ci(t->contains_first, pt->s[0], bit);
+		set_ci(t->contains_second, pt->s[1], bit);
+		t->contains[t->n_contains++] = (unsigned char)i;
+#ifdef __SSE2__
+		add_byte(b0, &n0, ARRAY_SIZE(t->contains_b0), pt->s[0]);
+		add_byte(b1, &n1, ARRAY_SIZE(t->contains_b1), pt->s[1]);
+#endif
 	}
+	for (i = 0; i < ARRAY_SIZE(t->contains_live); i++) {
+		size_t j;
+
+		for (j = 0; j < t->n_contains; j++) {
+			const struct pattern *pt =
+			    &boiler_patterns[t->contains[j]];
+
+			if (!pt->max_words || i <= pt->max_words)
+				t->contains_live[i] |= (uint64_t)1 << j;
+		}
+	}
+#ifdef __SSE2__
+	for (i = 0; i < ARRAY_SIZE(t->contains_b0); i++)
+		t->contains_b0[i] = _mm_set1_epi8(b0[i % n0]);
+	for (i = 0; i < ARRAY_SIZE(t->contains_b1); i++)
+		t->contains_b1[i] = _mm_set1_epi8(b1[i % n1]);
+#endif
 	/* stop_patterns need no entry: they are tried on title-like units
 	 * only, whose key is always made; a one-letter network ("x") may be
 	 * followed by anything */
 	for (i = 0; i < ARRAY_SIZE(social_names); i++)
-		sp->key_first[(unsigned char)social_names[i][0]] |=
+		t->key_first[(unsigned char)social_names[i][0]] |=
 		    social_names[i][1] ? (uint64_t)1 <<
 		    ((unsigned char)social_names[i][1] & 63) : ~(uint64_t)0;
 }
@@ -2025,9 +2221,12 @@ split_message(const struct message *m, const struct limits *lim,
 		sp.subject = split_clean_subject(m->fwd_subject);
 	}
 	sp.title = -1;
+	/* a block makes a unit or so: few messages need more room */
+	sp.cap = m->body.n + 8;
+	sp.u = xmalloc(sp.cap * sizeof(*sp.u));
 	sp.footer_at = SIZE_MAX;
-	buf_init(&sp.run, 0);
-	index_tables(&sp);
+	pthread_once(&tables_once, index_tables);
+	sp.tab = &tables;
 	judge_subject(&sp);
 
 	for (i = 0; i < m->body.n; i++)
@@ -2050,7 +2249,6 @@ split_message(const struct message *m, const struct limits *lim,
 	free(sp.mark);
 	free(sp.subject);
 	free(sp.line);
-	buf_free(&sp.run);
 	return sp.added;
 }
 
