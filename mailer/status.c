@@ -384,7 +384,7 @@ status_run(const char *path, int json, int64_t now)
 	struct sub_table subs;
 	struct digest_period week;
 	struct stat sb;
-	int64_t wal = 0, n_msgs = 0, n_items = 0, total, unconf;
+	int64_t wal = 0, raw = 0, n_msgs = 0, n_items = 0, total, unconf;
 	char *path_wal = NULL, *problem = NULL, *err = NULL;
 	size_t culprit = 0, i;
 	int verdict, ret = EX_SOFTWARE;
@@ -416,6 +416,11 @@ status_run(const char *path, int json, int64_t now)
 
 		if (stat(path_wal, &ws) == 0)
 			wal = (int64_t)ws.st_size;
+		free(path_wal);
+		/* the disk it takes: pruned messages leave holes */
+		path_wal = xasprintf("%s%s", path, STORE_RAW_SUFFIX);
+		if (stat(path_wal, &ws) == 0)
+			raw = (int64_t)ws.st_blocks * 512;
 	}
 	/* the latest run of each command; and its latest finished one */
 	all.unfinished_only = 0;
@@ -451,9 +456,10 @@ status_run(const char *path, int json, int64_t now)
 		json_kstr(stdout, 0, "problem", problem);
 		fputs(",\"store\":{", stdout);
 		json_kstr(stdout, 1, "path", path);
-		json_kint(stdout, 0, "bytes", (int64_t)sb.st_size + wal);
+		json_kint(stdout, 0, "bytes", (int64_t)sb.st_size + wal + raw);
 		json_kint(stdout, 0, "file_bytes", (int64_t)sb.st_size);
 		json_kint(stdout, 0, "wal_bytes", wal);
+		json_kint(stdout, 0, "raw_bytes", raw);
 		json_kint(stdout, 0, "messages", n_msgs);
 		fputs("},\"runs\":[", stdout);
 		print_runs(&o, &fin);
@@ -462,9 +468,9 @@ status_run(const char *path, int json, int64_t now)
 		printf("status: %s%s%s\n", verdict_name(verdict),
 		    problem ? ": " : "", problem ? problem : "");
 		printf("store: %s, %" PRId64 " bytes (file %" PRId64 ", wal %"
-		    PRId64 "), %" PRId64 " messages\n", path,
-		    (int64_t)sb.st_size + wal, (int64_t)sb.st_size, wal,
-		    n_msgs);
+		    PRId64 ", raw %" PRId64 "), %" PRId64 " messages\n", path,
+		    (int64_t)sb.st_size + wal + raw, (int64_t)sb.st_size, wal,
+		    raw, n_msgs);
 		printf("runs:\n");
 		print_runs(&o, &fin);
 		printf("folders:\n");

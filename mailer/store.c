@@ -12,11 +12,13 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include <gnutls/crypto.h>
 #include <sqlite3.h>
 
 #include "log.h"
+#include "rawfile.h"
 #include "store.h"
 #include "util.h"
 
@@ -151,6 +153,15 @@ static const char *const migrations[] = {
 	"	message TEXT NOT NULL DEFAULT ''"
 	");"
 	"CREATE INDEX runs_command ON runs(command, finished, id);",
+	/* 5: new messages' raw bytes go to STORE.raw (rawfile.h) at raw_at,
+	 * size bytes long, and raw stays empty; raw_at NULL: in raw, as
+	 * before.  raw_file.size is how much of that file is committed. */
+	"ALTER TABLE messages ADD COLUMN raw_at INTEGER;"
+	"CREATE TABLE raw_file ("
+	"	id INTEGER PRIMARY KEY CHECK (id = 1),"
+	"	size INTEGER NOT NULL"
+	");"
+	"INSERT INTO raw_file (id, size) VALUES (1, 0);",
 };
 
 #define ITEMS_COLUMNS \
@@ -235,6 +246,9 @@ enum stmt {
 	ST_SUB_IMP,
 	ST_MARKS,
 	ST_MARK_MAX,
+	ST_RAW_SIZE,
+	ST_RAW_SET_SIZE,
+	ST_RAW_WHERE,
 	ST_N
 };
 
@@ -244,8 +258,8 @@ static const char *const stmt_sql[ST_N] = {
 	[ST_ROLLBACK] = "ROLLBACK",
 	[ST_HAS] = "SELECT 1 FROM messages WHERE hash = ?1",
 	[ST_ADD_MSG] = "INSERT INTO messages (hash, message_id, source,"
-		" subject, from_addr, date, received, size, raw)"
-		" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"
+		" subject, from_addr, date, received, size, raw, raw_at)"
+		" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?11)"
 		" ON CONFLICT (hash) DO NOTHING",
 	[ST_MSG_ID] = "SELECT id FROM messages WHERE hash = ?1",
 	[ST_ADD_ITEM] = "INSERT INTO items (msg_id, seq, title, date, url,"
@@ -287,8 +301,8 @@ static const char *const stmt_sql[ST_N] = {
 		" AND folder = ?2 AND uid = ?3",
 	[ST_PENDING_DROP] = "DELETE FROM imap_pending WHERE account = ?1"
 		" AND folder = ?2 AND uidvalidity != ?3",
-	[ST_RAW_BATCH] = "SELECT id, raw FROM messages WHERE id > ?1"
-		" ORDER BY id LIMIT ?2",
+	[ST_RAW_BATCH] = "SELECT id, raw, raw_at, size, hash FROM messages"
+		" WHERE id > ?1 ORDER BY id LIMIT ?2",
 	[ST_DEL_ITEMS] = "DELETE FROM items WHERE msg_id = ?1",
 	[ST_SET_FIELDS] = "UPDATE messages SET message_id = ?2, subject = ?3,"
 		" from_addr = ?4, date = ?5 WHERE id = ?1",
@@ -340,8 +354,8 @@ static const char *const stmt_sql[ST_N] = {
 	/* the exported id when it is free (no target: any conflict, the
 	 * id's or the hash's, inserts nothing) */
 	[ST_IMP_MSG] = "INSERT INTO messages (id, hash, message_id, source,"
-		" subject, from_addr, date, received, size, raw)"
-		" VALUES (?10, ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"
+		" subject, from_addr, date, received, size, raw, raw_at)"
+		" VALUES (?10, ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?11)"
 		" ON CONFLICT DO NOTHING",
 	/* items, labels and the command row go with it (ON DELETE CASCADE) */
 	[ST_DEL_MSG] = "DELETE FROM messages WHERE id = ?1",
@@ -404,7 +418,8 @@ static const char *const stmt_sql[ST_N] = {
 		" WHERE state = 'queued')"
 		" ORDER BY m.id LIMIT ?4",
 	[ST_EXP_MSGS] = "SELECT m.id, m.hash, m.message_id, m.source,"
-		" m.subject, m.from_addr, m.date, m.received, m.raw, c.result"
+		" m.subject, m.from_addr, m.date, m.received, m.raw, c.result,"
+		" m.raw_at, m.size"
 		" FROM messages m LEFT JOIN commands c ON c.msg_id = m.id"
 		" ORDER BY m.id",
 	[ST_EXP_ITEMS] = "SELECT id, seq, title, date, url, source, text,"
@@ -426,6 +441,15 @@ static const char *const stmt_sql[ST_N] = {
 	[ST_MARK_MAX] = "INSERT INTO marks (name, value) VALUES (?1, ?2)"
 		" ON CONFLICT (name) DO UPDATE"
 		" SET value = max(value, excluded.value)",
+	[ST_RAW_SIZE] = "SELECT size FROM raw_file WHERE id = 1",
+	[ST_RAW_SET_SIZE] = "UPDATE raw_file SET size = ?1 WHERE id = 1",
+	[ST_RAW_WHERE] = "SELECT raw_at, size FROM messages WHERE id = ?1"
+		" AND raw_at IS NOT NULL",
+};
+
+/* A deleted message's bytes in the raw file, freed once that commits. */
+struct hole {
+	int64_t at, len;
 };
 
 struct store {
@@ -434,6 +458,15 @@ struct store {
 	sqlite3_stmt *stmt[ST_N];
 	int in_items;           /* store_items is running a callback */
 	struct ckpt *ck;        /* store_checkpointer_start; owned */
+	/* the raw file; raw_end and the rest hold in a store_begin
+	 * transaction (raw_txn) */
+	struct rawfile *raw;
+	int raw_txn;
+	int raw_trimmed;        /* raw_end checked against the file */
+	int raw_dirty;          /* raw_end moved: raw_file.size to update */
+	int64_t raw_end;
+	struct hole *holes;
+	size_t n_holes, holes_cap;
 };
 
 /* Logs the connection's last error once, with what we were doing. */
@@ -576,6 +609,8 @@ store_open(const char *path, struct store **st_r, char **err_r)
 	    "PRAGMA synchronous = FULL;"
 	    "PRAGMA foreign_keys = ON;";
 	struct store *st = xcalloc(1, sizeof(*st));
+	struct stat sb;
+	char *raw_path;
 	int ret = -1;
 	int i;
 
@@ -600,6 +635,14 @@ store_open(const char *path, struct store **st_r, char **err_r)
 	}
 	if (store_migrate(st, err_r) < 0)
 		goto out;
+	/* the raw file is as private as the store; an in-memory store
+	 * (tests) keeps raw bytes in its rows */
+	if (*path && strcmp(path, ":memory:") != 0) {
+		raw_path = xasprintf("%s%s", path, STORE_RAW_SUFFIX);
+		st->raw = rawfile_new(raw_path, stat(path, &sb) == 0 ?
+		    (unsigned)(sb.st_mode & 0666) : 0600);
+		free(raw_path);
+	}
 	for (i = 0; i < ST_N; i++) {
 		if (sqlite3_prepare_v3(st->db, stmt_sql[i], -1,
 		    SQLITE_PREPARE_PERSISTENT, &st->stmt[i], NULL)
@@ -631,31 +674,163 @@ store_close(struct store **stp)
 	/* an open transaction is rolled back by the close */
 	if (st->db && sqlite3_close(st->db) != SQLITE_OK)
 		store_log(st, "close");
+	rawfile_free(&st->raw);
+	free(st->holes);
 	free(st->path);
 	free(st);
 	*stp = NULL;
 }
 
-int
-store_begin(struct store *st)
+static void
+raw_reset(struct store *st)
 {
-	return exec_simple(st, ST_BEGIN, "begin");
+	st->raw_txn = st->raw_trimmed = st->raw_dirty = 0;
+	st->n_holes = 0;
 }
 
 int
+store_begin(struct store *st)
+{
+	sqlite3_stmt *s = st->stmt[ST_RAW_SIZE];
+
+	raw_reset(st);
+	if (exec_simple(st, ST_BEGIN, "begin") < 0)
+		return -1;
+	/* under the write lock: where this transaction's messages go */
+	if (sqlite3_step(s) != SQLITE_ROW) {
+		store_log(st, "read the raw file's size");
+		stmt_done(s);
+		store_rollback(st);
+		return -1;
+	}
+	st->raw_end = sqlite3_column_int64(s, 0);
+	stmt_done(s);
+	st->raw_txn = st->raw != NULL;
+	return 0;
+}
+
+/*
+ * The raw bytes are on disk before the COMMIT that names them, whatever
+ * synchronous says: a commit that a power cut spares must not name bytes
+ * it took (rawfile.c starts their writeback early, so the wait is short).
+ */
+int
 store_commit(struct store *st)
 {
-	return exec_simple(st, ST_COMMIT, "commit");
+	sqlite3_stmt *s = st->stmt[ST_RAW_SET_SIZE];
+	size_t i;
+
+	if (st->raw_txn && st->raw_dirty) {
+		sqlite3_bind_int64(s, 1, st->raw_end);
+		if (exec_simple(st, ST_RAW_SET_SIZE, "set the raw file's size")
+		    < 0)
+			return -1;
+		if (rawfile_sync(st->raw) < 0)
+			return -1;
+	}
+	if (exec_simple(st, ST_COMMIT, "commit") < 0)
+		return -1;
+	/* deleted messages' bytes: kept until no commit could bring
+	 * them back */
+	for (i = 0; st->raw && i < st->n_holes; i++)
+		rawfile_punch(st->raw, st->holes[i].at, st->holes[i].len);
+	raw_reset(st);
+	return 0;
 }
 
 int
 store_rollback(struct store *st)
 {
+	/* bytes already written lie past raw_file.size: the next
+	 * writer's raw_put cuts them off */
+	raw_reset(st);
 	/* SQLite may already have rolled back (on SQLITE_FULL, say);
 	 * nothing left to undo is not an error */
 	if (sqlite3_get_autocommit(st->db))
 		return 0;
 	return exec_simple(st, ST_ROLLBACK, "rollback");
+}
+
+/*
+ * Writes m's raw bytes at the end of the committed raw file, which the
+ * caller then names in the row; raw_end moves only once the row is in.
+ * Outside a store_begin transaction, returns 1: the bytes go in the row.
+ */
+static int
+raw_put(struct store *st, const struct store_msg *m)
+{
+	if (!st->raw_txn)
+		return 1;
+	/* a writer killed before its commit left bytes past the end */
+	if (!st->raw_trimmed) {
+		if (rawfile_trim(st->raw, st->raw_end) < 0)
+			return -1;
+		st->raw_trimmed = 1;
+	}
+	return rawfile_write(st->raw, st->raw_end, m->raw, m->raw_len);
+}
+
+/* Binds m's raw bytes as raw (?9) and raw_at (?11) after raw_put's
+ * answer r. */
+static void
+bind_raw(sqlite3_stmt *s, const struct store_msg *m, int64_t at, int r)
+{
+	/* a non-NULL pointer: an empty message is an empty blob, not NULL */
+	if (r == 0) {
+		sqlite3_bind_blob64(s, 9, "", 0, SQLITE_STATIC);
+		sqlite3_bind_int64(s, 11, at);
+	} else {
+		sqlite3_bind_blob64(s, 9, m->raw_len ? m->raw : "",
+		    (sqlite3_uint64)m->raw_len, SQLITE_STATIC);
+		sqlite3_bind_null(s, 11);
+	}
+}
+
+/*
+ * Reads a message's len bytes at offset at of the raw file.  They must
+ * match its hash: a message deleted while we read, or a raw file
+ * restored apart from its store, is an error rather than wrong mail.
+ * 0 or -1 (logged).
+ */
+static int
+raw_read_checked(struct store *st, int64_t id, int64_t at, int64_t len,
+    const char *hash, const char **raw_r, size_t *len_r)
+{
+	char check[65];
+
+	if (!st->raw || at < 0 || len < 0 || (uint64_t)len > SIZE_MAX / 2 ||
+	    rawfile_read(st->raw, at, (size_t)len, raw_r) < 0) {
+		log_err("store '%s': message %" PRId64 ": cannot read its raw"
+		    " bytes", st->path, id);
+		return -1;
+	}
+	store_hash(*raw_r, (size_t)len, check);
+	if (!hash || strcmp(hash, check) != 0) {
+		log_err("store '%s': message %" PRId64 ": its bytes in '%s%s'"
+		    " are not the ones stored", st->path, id, st->path,
+		    STORE_RAW_SUFFIX);
+		return -1;
+	}
+	*len_r = (size_t)len;
+	return 0;
+}
+
+/* The raw bytes of a row whose columns c .. c + 3 are raw, raw_at, size
+ * and hash: from the row, or from the raw file.  0 or -1 (logged). */
+static int
+row_raw(struct store *st, sqlite3_stmt *q, int c, int64_t id,
+    const char **raw_r, size_t *len_r)
+{
+	const char *raw;
+
+	if (sqlite3_column_type(q, c + 1) != SQLITE_NULL)
+		return raw_read_checked(st, id, sqlite3_column_int64(q, c + 1),
+		    sqlite3_column_int64(q, c + 2),
+		    (const char *)sqlite3_column_text(q, c + 3), raw_r, len_r);
+	raw = sqlite3_column_blob(q, c);
+	*len_r = (size_t)sqlite3_column_bytes(q, c);
+	*raw_r = raw ? raw : "";
+	return 0;
 }
 
 void
@@ -703,8 +878,11 @@ store_add_message(struct store *st, const struct store_msg *m,
     int64_t *id_r)
 {
 	sqlite3_stmt *s = st->stmt[ST_ADD_MSG];
-	int ret = -1;
+	int64_t at = st->raw_end;
+	int ret = -1, r;
 
+	if ((r = raw_put(st, m)) < 0)
+		return -1;
 	bind_str(s, 1, m->hash);
 	bind_text(s, 2, m->message_id);
 	bind_str(s, 3, m->source);
@@ -713,9 +891,7 @@ store_add_message(struct store *st, const struct store_msg *m,
 	sqlite3_bind_int64(s, 6, m->date);
 	sqlite3_bind_int64(s, 7, m->received);
 	sqlite3_bind_int64(s, 8, (sqlite3_int64)m->raw_len);
-	/* a non-NULL pointer: an empty message is an empty blob, not NULL */
-	sqlite3_bind_blob64(s, 9, m->raw_len ? m->raw : "",
-	    (sqlite3_uint64)m->raw_len, SQLITE_STATIC);
+	bind_raw(s, m, at, r);
 	if (sqlite3_step(s) != SQLITE_DONE) {
 		store_log(st, "add message");
 		stmt_done(s);
@@ -724,6 +900,10 @@ store_add_message(struct store *st, const struct store_msg *m,
 	stmt_done(s);
 	if (sqlite3_changes(st->db) == 1) {
 		*id_r = sqlite3_last_insert_rowid(st->db);
+		if (r == 0) {
+			st->raw_end += (int64_t)m->raw_len;
+			st->raw_dirty = 1;
+		}
 		ret = 0;
 		goto out;
 	}
@@ -1064,12 +1244,14 @@ store_raw_batch(struct store *st, int64_t after_id, size_t max,
 	sqlite3_bind_int64(s, 2, (sqlite3_int64)max);
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
 		int64_t id = sqlite3_column_int64(s, 0);
-		const char *raw = sqlite3_column_blob(s, 1);
-		size_t len = (size_t)sqlite3_column_bytes(s, 1);
+		const char *raw;
+		size_t len;
 
+		if (row_raw(st, s, 1, id, &raw, &len) < 0)
+			goto out;
 		*last_id_r = id;
 		n++;
-		rc = cb(ctx, id, raw ? raw : "", len);
+		rc = cb(ctx, id, raw, len);
 		if (rc) {
 			ret = rc;
 			goto out;
@@ -1504,6 +1686,9 @@ store_sync(struct store *st)
 {
 	sqlite3_file *log = NULL;
 
+	/* the bytes the commits name first */
+	if (st->raw && rawfile_sync(st->raw) < 0)
+		return -1;
 	/* in WAL mode the "journal" is the log; nothing written yet, no
 	 * log to sync */
 	if (sqlite3_file_control(st->db, "main", SQLITE_FCNTL_JOURNAL_POINTER,
@@ -2173,8 +2358,24 @@ store_prune_list(struct store *st, int64_t before, int64_t after_id,
 int
 store_delete_message(struct store *st, int64_t id)
 {
-	sqlite3_stmt *q = st->stmt[ST_DEL_MSG];
+	sqlite3_stmt *q = st->stmt[ST_RAW_WHERE];
+	int rc;
 
+	/* its bytes in the raw file are freed once the delete commits */
+	sqlite3_bind_int64(q, 1, id);
+	rc = sqlite3_step(q);
+	if (rc == SQLITE_ROW) {
+		xgrow(&st->holes, st->n_holes, &st->holes_cap,
+		    sizeof(*st->holes));
+		st->holes[st->n_holes].at = sqlite3_column_int64(q, 0);
+		st->holes[st->n_holes++].len = sqlite3_column_int64(q, 1);
+	}
+	stmt_done(q);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+		store_log(st, "find message");
+		return -1;
+	}
+	q = st->stmt[ST_DEL_MSG];
 	sqlite3_bind_int64(q, 1, id);
 	return exec_simple(st, ST_DEL_MSG, "delete message");
 }
@@ -2188,7 +2389,7 @@ store_export_messages(struct store *st, int (*cb)(void *ctx, int64_t id,
 	int rc;
 
 	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
-		const void *raw = sqlite3_column_blob(q, 8);
+		int64_t id = sqlite3_column_int64(q, 0);
 		struct store_msg m = {
 			.hash = col_str(q, 1),
 			.message_id = (const char *)sqlite3_column_text(q, 2),
@@ -2199,10 +2400,19 @@ store_export_messages(struct store *st, int (*cb)(void *ctx, int64_t id,
 			.received = sqlite3_column_int64(q, 7),
 		};
 
-		m.raw_len = (size_t)sqlite3_column_bytes(q, 8);
-		m.raw = raw ? raw : "";
-		rc = cb(ctx, sqlite3_column_int64(q, 0), &m,
-		    (const char *)sqlite3_column_text(q, 9));
+		/* raw, raw_at, size: 8, 10, 11; the hash (1) is checked
+		 * by hand */
+		if (sqlite3_column_type(q, 10) == SQLITE_NULL) {
+			const void *raw = sqlite3_column_blob(q, 8);
+
+			m.raw_len = (size_t)sqlite3_column_bytes(q, 8);
+			m.raw = raw ? raw : "";
+		} else if (raw_read_checked(st, id,
+		    sqlite3_column_int64(q, 10), sqlite3_column_int64(q, 11),
+		    m.hash, &m.raw, &m.raw_len) < 0) {
+			goto out;
+		}
+		rc = cb(ctx, id, &m, (const char *)sqlite3_column_text(q, 9));
 		if (rc) {
 			ret = rc;
 			goto out;
@@ -2304,10 +2514,13 @@ store_import_message(struct store *st, const struct store_msg *m,
     int64_t want_id, int64_t *id_r)
 {
 	sqlite3_stmt *s = st->stmt[ST_IMP_MSG];
-	int r;
+	int64_t at = st->raw_end;
+	int r, put;
 
 	if ((r = store_message_id(st, m->hash, id_r)) <= 0)
 		return r < 0 ? -1 : 1;
+	if ((put = raw_put(st, m)) < 0)
+		return -1;
 	bind_str(s, 1, m->hash);
 	bind_text(s, 2, m->message_id);
 	bind_str(s, 3, m->source);
@@ -2316,13 +2529,16 @@ store_import_message(struct store *st, const struct store_msg *m,
 	sqlite3_bind_int64(s, 6, m->date);
 	sqlite3_bind_int64(s, 7, m->received);
 	sqlite3_bind_int64(s, 8, (sqlite3_int64)m->raw_len);
-	sqlite3_bind_blob64(s, 9, m->raw_len ? m->raw : "",
-	    (sqlite3_uint64)m->raw_len, SQLITE_STATIC);
+	bind_raw(s, m, at, put);
 	sqlite3_bind_int64(s, 10, want_id);
 	if (exec_simple(st, ST_IMP_MSG, "add message") < 0)
 		return -1;
 	if (sqlite3_changes(st->db) == 1) {
 		*id_r = want_id;
+		if (put == 0) {
+			st->raw_end += (int64_t)m->raw_len;
+			st->raw_dirty = 1;
+		}
 		return 0;
 	}
 	/* the id is taken (the hash was not there): a new one */

@@ -17,6 +17,10 @@
 
 struct store;
 
+/* The file beside the store with the messages' raw bytes (rawfile.h) is
+ * named the store's path with this appended. */
+#define STORE_RAW_SUFFIX ".raw"
+
 /* Opens (creating and migrating as needed) the store at path.  Returns
  * 0, or -1 with *err_r set (caller frees). */
 int store_open(const char *path, struct store **st_r, char **err_r);

@@ -295,6 +295,7 @@ check "the password appears in no output (stdout, stderr, -v)" test -z "$leaks"
 [ -z "$leaks" ] || echo "# password found in: $leaks"
 leaks=$(grep -lF -e "$(cat "$T/badpw.conf.pass")" "$T"/*.out "$T"/*.err 2>/dev/null)
 check "the wrong password appears in no output either" test -z "$leaks"
-leaks=$(grep -laF -e "$SRV_PW" "$T"/*.db "$T"/*.db-wal 2>/dev/null)
+leaks=$(grep -laF -e "$SRV_PW" "$T"/*.db "$T"/*.db-wal "$T"/*.db.raw \
+    2>/dev/null)
 check "the password is not written to any store" test -z "$leaks"
 done_testing

@@ -68,7 +68,7 @@ $B status >"$T/out" 2>"$T/err"; rc=$?
 check "status on a fresh store exits 0" test $rc = 0
 check "... status: ok, no runs, no folders" sh -c "grep -q '^status: ok\$' '$T/out' &&
 	grep -q 'none recorded' '$T/out' && grep -q 'none fetched' '$T/out'"
-check "... store size and messages" grep -Eq "^store: .*s.db, [0-9]+ bytes \(file [0-9]+, wal [0-9]+\), 18 messages" "$T/out"
+check "... store size and messages" grep -Eq "^store: .*s.db, [0-9]+ bytes \(file [0-9]+, wal [0-9]+, raw [1-9][0-9]*\), 18 messages" "$T/out"
 check "... this week's items per category" grep -Eq "^items this week \($WEEK\): 30: .*nao 4.*pac 5" "$T/out"
 check "... outbox and subscribers" sh -c "grep -q '^outbox: 0 queued, 0 retrying, 0 failed, 0 sent' '$T/out' &&
 	grep -q '^subscribers: 0 ' '$T/out'"

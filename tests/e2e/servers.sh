@@ -559,7 +559,13 @@ srv_store_ids() {
 	{ python3 - "$1" <<'PY' 2>/dev/null
 import email, sqlite3, sys
 ids = []
-for (raw,) in sqlite3.connect(sys.argv[1]).execute("select raw from messages"):
+f = None
+for raw, at, size in sqlite3.connect(sys.argv[1]).execute(
+        "select raw, raw_at, size from messages"):
+    if at is not None:     # in STORE.raw (rawfile.h)
+        f = f or open(sys.argv[1] + ".raw", "rb")
+        f.seek(at)
+        raw = f.read(size)
     mid = email.message_from_bytes(bytes(raw))["Message-ID"] or ""
     ids.append(mid.strip().strip("<>"))
 print("\n".join(ids))

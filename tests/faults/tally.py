@@ -88,13 +88,25 @@ def deliveries(d, first):
     return got, ids
 
 
+def raw_of(db, raw, at, size):
+    """A message's raw bytes: its row's, or STORE.raw's (rawfile.h)."""
+    if at is None:
+        return raw
+    with open(db + ".raw", "rb") as f:
+        f.seek(at)
+        return f.read(size)
+
+
 def rows(db):
     """(key, state, the body's Message-ID or "" once sent) per row."""
     con = sqlite3.connect(db)
     out = []
-    for rcpt, kind, state, body, raw in con.execute(
-            "select o.rcpt, o.kind, o.state, o.body, m.raw from outbox o"
+    for rcpt, kind, state, body, raw, at, size in con.execute(
+            "select o.rcpt, o.kind, o.state, o.body, m.raw, m.raw_at, m.size"
+            " from outbox o"
             " left join messages m on m.id = o.msg_id and o.msg_id != 0"):
+        if raw is not None:
+            raw = raw_of(db, raw, at, size)
         what = msgid(raw) if kind != "digest" and raw is not None else ""
         out.append(((rcpt.lower(), kind, what), state, msgid(body) if body else ""))
     con.close()
@@ -104,7 +116,8 @@ def rows(db):
 def cmd_store(db, idsfile):
     want = [l.strip() for l in open(idsfile) if l.strip()]
     con = sqlite3.connect(db)
-    have = [msgid(raw) for (raw,) in con.execute("select raw from messages")]
+    have = [msgid(raw_of(db, raw, at, size)) for (raw, at, size) in
+            con.execute("select raw, raw_at, size from messages")]
     con.close()
     hs, ws = set(have), set(want)
     print(len(ws - hs), len(have) - len(hs), len(hs - ws))

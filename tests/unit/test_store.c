@@ -1,7 +1,9 @@
 /* test_store.c - the SQLite store: schema, de-duplication, transactions,
  * queries. */
+#include <fcntl.h>
 #include <limits.h>
 #include <signal.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -435,6 +437,121 @@ test_empty_message(void **state)
 	assert_int_equal(store_commit(f->st), 0);
 }
 
+/* store_raw_batch's bytes, concatenated with '|' between messages */
+static int
+raw_cat(void *ctx, int64_t id, const char *raw, size_t len)
+{
+	struct buf *b = ctx;
+
+	(void)id;
+	if (b->len)
+		buf_addc(b, '|');
+	buf_add(b, raw, len);
+	return 0;
+}
+
+static int
+read_all(struct store *st, struct buf *b)
+{
+	int64_t last;
+	size_t n;
+
+	buf_reset(b);
+	return store_raw_batch(st, 0, 100, raw_cat, b, &last, &n);
+}
+
+static off_t
+file_size(const char *path)
+{
+	struct stat sb;
+
+	return stat(path, &sb) == 0 ? sb.st_size : -1;
+}
+
+/* Raw bytes live in STORE.raw: written once, named by the commit, cut
+ * back after a writer that never committed, freed on delete, checked
+ * against the hash on the way out. */
+static void
+test_raw_file(void **state)
+{
+	struct fx *f = *state;
+	struct buf b = BUF_INIT(0);
+	char raw[160], zeros[18] = { 0 }, got[18];
+	int64_t ids[3], id;
+	int fd;
+
+	snprintf(raw, sizeof(raw), "%s.raw", f->path);
+	fill(f->st, ids);
+	/* in the file, and not in the database */
+	assert_int_equal(file_size(raw), 18 + 17 + 18);
+	assert_int_equal(read_all(f->st, &b), 0);
+	assert_string_equal(b.data, "Subject: a\n\nalpha\n|Subject: b\n\n"
+	    "beta\n|Subject: c\n\ngamma\n");
+
+	/* a writer killed before its commit, and one that rolled back,
+	 * leave bytes past the end: the next writer starts over them */
+	fd = open(raw, O_WRONLY | O_APPEND);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, "GARBAGE", 7), 7);
+	close(fd);
+	assert_int_equal(store_begin(f->st), 0);
+	assert_int_equal(add_msg(f->st, "Subject: x\n\nrolled back\n", NULL,
+	    350, &id), 0);
+	assert_int_equal(store_rollback(f->st), 0);
+	assert_int_equal(store_begin(f->st), 0);
+	assert_int_equal(add_msg(f->st, "Subject: d\n\ndelta\n", NULL, 400,
+	    &id), 0);
+	/* a duplicate writes nothing that stays */
+	assert_int_equal(add_msg(f->st, "Subject: a\n\nalpha\n", NULL, 400,
+	    &id), 1);
+	assert_int_equal(store_commit(f->st), 0);
+	/* the duplicate's bytes lie past the end until the next write */
+	assert_int_equal(file_size(raw), 18 + 17 + 18 + 18 + 18);
+	assert_int_equal(read_all(f->st, &b), 0);
+	assert_string_equal(b.data, "Subject: a\n\nalpha\n|Subject: b\n\n"
+	    "beta\n|Subject: c\n\ngamma\n|Subject: d\n\ndelta\n");
+
+	/* outside a transaction a message still goes in its row */
+	assert_int_equal(add_msg(f->st, "Subject: e\n\nepsilon\n", NULL, 500,
+	    &id), 0);
+	assert_int_equal(file_size(raw), 18 + 17 + 18 + 18 + 18);
+	assert_int_equal(read_all(f->st, &b), 0);
+	assert_non_null(strstr(b.data, "|Subject: e\n\nepsilon\n"));
+
+	/* a deleted message's bytes read as zeros once it commits (where
+	 * the file system frees space; tmpfs and ext4 do) */
+	assert_int_equal(store_begin(f->st), 0);
+	assert_int_equal(store_delete_message(f->st, ids[0]), 0);
+	fd = open(raw, O_RDONLY);
+	assert_true(fd >= 0);
+	assert_int_equal(pread(fd, got, 18, 0), 18);
+	assert_memory_equal(got, "Subject: a\n\nalpha\n", 18);
+	assert_int_equal(store_commit(f->st), 0);
+	assert_int_equal(pread(fd, got, 18, 0), 18);
+	assert_memory_equal(got, zeros, 18);
+	close(fd);
+	assert_int_equal(read_all(f->st, &b), 0);
+	assert_string_equal(b.data, "Subject: b\n\nbeta\n|Subject: c\n\n"
+	    "gamma\n|Subject: d\n\ndelta\n|Subject: e\n\nepsilon\n");
+
+	/* bytes that are not the ones stored: an error, not wrong mail */
+	fd = open(raw, O_WRONLY);
+	assert_true(fd >= 0);
+	assert_int_equal(pwrite(fd, "B", 1, 18 + 9), 1);
+	close(fd);
+	assert_int_equal(read_all(f->st, &b), -1);
+	/* and a raw file gone */
+	assert_int_equal(unlink(raw), 0);
+	store_close(&f->st);
+	{
+		char *err = NULL;
+
+		assert_int_equal(store_open(f->path, &f->st, &err), 0);
+	}
+	assert_int_equal(read_all(f->st, &b), -1);
+	buf_free(&b);
+}
+
 int
 main(void)
 {
@@ -449,6 +566,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_killed, setup, teardown),
 		cmocka_unit_test(test_open_error),
 		cmocka_unit_test_setup_teardown(test_empty_message, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_raw_file, setup,
 		    teardown),
 	};
 
