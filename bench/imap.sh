@@ -143,7 +143,8 @@ record() {	# REP TLS TOOL PHASE "ST WALL RSS" COUNT
 }
 run_bulletin() {	# REP TLS
 	local rep=$1 tls=$2 r c
-	rm -f "$W/store-$tls.db" "$W/store-$tls.db-wal" "$W/store-$tls.db-shm"
+	rm -f "$W/store-$tls.db" "$W/store-$tls.db-wal" "$W/store-$tls.db-shm" \
+	    "$W/store-$tls.db.raw"
 	sync	# write back the last run's files now, not during this one
 	r=$(measure "$OUT/bulletin-$tls-first.log" "$BULLETIN" --config "$W/bulletin-$tls.conf" fetch)
 	c=$(sqlite3 "$W/store-$tls.db" 'select count(*) from messages' 2>/dev/null || echo 0)

@@ -118,7 +118,7 @@ run_tool() { # run_tool REP PATHNAME TOOL
 		set -- "$1" "$2" "$3" "$BUILD/bulletin" classify --rules filters \
 			--json "$p" ;;
 	ingest)
-		rm -f "$STORE" "$STORE-wal" "$STORE-shm" "$STORE-journal"
+		rm -f "$STORE" "$STORE-wal" "$STORE-shm" "$STORE-journal" "$STORE.raw"
 		set -- "$1" "$2" "$3" "$BUILD/bulletin" --store "$STORE" ingest \
 			--rules filters "$p" ;;
 	esac
@@ -154,7 +154,7 @@ while [ "$i" -le "$REPS" ]; do
 	done
 	i=$((i + 1))
 done
-rm -f "$STORE" "$STORE-wal" "$STORE-shm" "$STORE-journal"
+rm -f "$STORE" "$STORE-wal" "$STORE-shm" "$STORE-journal" "$STORE.raw"
 
 CANARY1=$(canary)
 echo "CPU canary after: $CANARY1 s"

@@ -56,7 +56,7 @@
 /* Messages per store transaction: big enough that commits are cheap,
  * small enough that a kill loses little work (never data: the rest is
  * ingested again by the next run). */
-#define INGEST_BATCH 256
+#define INGEST_BATCH 1024
 #define INGEST_BATCH_BYTES (32u << 20)
 #define EXCERPT_WORDS 40
 
@@ -550,11 +550,12 @@ cmd_ingest(const struct opts *o, const struct config *cfg, char **paths,
 	if (!(pl = pipeline_new(rs, &cfg->lim, 0, PIPELINE_DEEP)))
 		goto out;
 	/*
-	 * The batches commit without waiting for the disk (an fsync per
-	 * batch stalled the whole pipeline) and store_sync makes them all
-	 * durable at the end.  A batch is one transaction: kill -9 loses
-	 * nothing committed, a power cut at most the batches since the
-	 * last checkpoint, whole, and the next run ingests them again.
+	 * The batches commit without waiting for SQLite's log to reach the
+	 * disk (an fsync of it per batch stalled the whole pipeline; the raw
+	 * file's, which store_commit makes, is short) and store_sync makes
+	 * them all durable at the end.  A batch is one transaction: kill -9
+	 * loses nothing committed, a power cut at most the batches since
+	 * the last checkpoint, whole, and the next run ingests them again.
 	 */
 	if (store_set_durable(g.st, 0) < 0)
 		goto out;
