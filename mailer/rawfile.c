@@ -56,8 +56,9 @@ rawfile_open(struct rawfile *rf)
 {
 	if (rf->fd >= 0)
 		return 0;
-	rf->fd = open(rf->path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOCTTY,
-	    (mode_t)rf->mode);
+	/* as SQLite opens the store: not through a symbolic link */
+	rf->fd = open(rf->path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOCTTY |
+	    O_NOFOLLOW, (mode_t)rf->mode);
 	if (rf->fd < 0) {
 		log_errno(LOG_ERR, "cannot open '%s'", rf->path);
 		return -1;

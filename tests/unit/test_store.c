@@ -552,6 +552,26 @@ test_raw_file(void **state)
 	buf_free(&b);
 }
 
+/* The raw file is not opened through a symbolic link (nor is the store,
+ * by SQLite): a link planted beside the store fails the write. */
+static void
+test_raw_symlink(void **state)
+{
+	struct fx *f = *state;
+	char raw[160], target[160];
+	struct stat sb;
+	int64_t id;
+
+	snprintf(raw, sizeof(raw), "%s.raw", f->path);
+	snprintf(target, sizeof(target), "%s/elsewhere", f->dir);
+	assert_int_equal(symlink(target, raw), 0);
+	assert_int_equal(store_begin(f->st), 0);
+	assert_int_equal(add_msg(f->st, "Subject: a\n\nalpha\n", NULL, 100,
+	    &id), -1);
+	assert_int_equal(store_rollback(f->st), 0);
+	assert_int_equal(lstat(target, &sb), -1);
+}
+
 int
 main(void)
 {
@@ -568,6 +588,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_empty_message, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_raw_file, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_raw_symlink, setup,
 		    teardown),
 	};
 
