@@ -18,7 +18,9 @@ request_address = requests@example.org
 order = nao,pac,hmip
 EOF
 B="$BULLETIN --config $C --store $S --rules filters"
+wait_day_end
 WEEK=$(date -u +%G-W%V)
+DAY=$(date -u +%Y-%m-%d)
 
 $B ingest $INBOX >/dev/null 2>&1
 check "sample inbox ingested" test "$(sqlite3 "$S" 'select count(*) from messages')" -gt 10
@@ -173,7 +175,6 @@ $B digest --period 2026-W99 --dry-run --out "$T/x" >/dev/null 2>&1; rc=$?
 check "bad --period exits 64" test $rc = 64
 $B digest --dry-run >/dev/null 2>&1; rc=$?
 check "--dry-run without --out exits 64" test $rc = 64
-DAY=$(date -u +%Y-%m-%d)
 $B digest --day "$DAY" --dry-run --out "$T/daily" >/dev/null 2>&1; rc=$?
 check "--day: only the daily subscriber" sh -c "test $rc = 0 && ls '$T/daily' | grep -qx cat@example.org.eml && test \"\$(ls '$T/daily' | wc -l)\" = 2"
 

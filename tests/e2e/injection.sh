@@ -20,6 +20,7 @@ templates = templates
 request_address = requests@example.org
 EOF
 B="$BULLETIN --config $C --store $S --rules filters"
+wait_day_end
 WEEK=$(date -u +%G-W%V)
 M=$T/hostile
 mkdir -p "$M/cur" "$M/new" "$M/tmp"

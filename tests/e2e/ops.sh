@@ -43,6 +43,7 @@ sql() { sqlite3 "$1" "$2"; }
 # json FILE PYTHON: runs PYTHON with d = the JSON object in FILE
 json() { f=$1 c=$2; shift 2; python3 -c "import json, sys; d = json.load(open(sys.argv[1])); $c" "$f" "$@"; }
 NOW=$(date -u +%s)
+wait_day_end
 WEEK=$(date -u +%G-W%V)
 # Monday 00:00 UTC of this ISO week, and of the last complete one
 MONDAY=$(python3 -c 'import time; t = int(time.time()); d = t // 86400; print((d - (d + 3) % 7) * 86400)')

@@ -33,6 +33,7 @@ if ! sink_start main --require-starttls --auth exact --user bulletin \
 	exit 1
 fi
 MAIN=${SINK_DIR[main]}
+wait_day_end
 WEEK=$(date -u +%G-W%V)
 PY=${SINK_PY:-/usr/bin/python3}
 

@@ -44,6 +44,7 @@ SEED=${FAULTS_SEED:-$(date +%s)}
 RANDOM=$SEED
 PY=/usr/bin/python3
 TALLY="$PY tests/faults/tally.py"
+wait_day_end
 WEEK=$(date -u +%G-W%V)
 echo "# fault campaign: $KILLS kills, $MSGS messages, $SUBS subscribers, seed $SEED"
 
