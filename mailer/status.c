@@ -385,7 +385,7 @@ status_run(const char *path, int json, int64_t now)
 	struct digest_period week;
 	struct stat sb;
 	int64_t wal = 0, raw = 0, n_msgs = 0, n_items = 0, total, unconf;
-	char *path_wal = NULL, *problem = NULL, *err = NULL;
+	char *path_wal = NULL, *path_raw = NULL, *problem = NULL, *err = NULL;
 	size_t culprit = 0, i;
 	int verdict, ret = EX_SOFTWARE;
 
@@ -416,10 +416,9 @@ status_run(const char *path, int json, int64_t now)
 
 		if (stat(path_wal, &ws) == 0)
 			wal = (int64_t)ws.st_size;
-		free(path_wal);
 		/* the disk it takes: pruned messages leave holes */
-		path_wal = xasprintf("%s%s", path, STORE_RAW_SUFFIX);
-		if (stat(path_wal, &ws) == 0)
+		path_raw = xasprintf("%s%s", path, STORE_RAW_SUFFIX);
+		if (stat(path_raw, &ws) == 0)
 			raw = (int64_t)ws.st_blocks * 512;
 	}
 	/* the latest run of each command; and its latest finished one */
@@ -545,6 +544,7 @@ out:
 	runs_free(&fin);
 	buf_free(&o.line);
 	free(path_wal);
+	free(path_raw);
 	free(problem);
 	free(err);
 	return ret;

@@ -418,8 +418,8 @@ static const char *const stmt_sql[ST_N] = {
 		" WHERE state = 'queued')"
 		" ORDER BY m.id LIMIT ?4",
 	[ST_EXP_MSGS] = "SELECT m.id, m.hash, m.message_id, m.source,"
-		" m.subject, m.from_addr, m.date, m.received, m.raw, c.result,"
-		" m.raw_at, m.size"
+		" m.subject, m.from_addr, m.date, m.received, c.result,"
+		" m.raw, m.raw_at, m.size, m.hash"
 		" FROM messages m LEFT JOIN commands c ON c.msg_id = m.id"
 		" ORDER BY m.id",
 	[ST_EXP_ITEMS] = "SELECT id, seq, title, date, url, source, text,"
@@ -770,6 +770,17 @@ raw_put(struct store *st, const struct store_msg *m)
 	return rawfile_write(st->raw, st->raw_end, m->raw, m->raw_len);
 }
 
+/* m's row is in: bytes raw_put wrote (r 0) are now its, and the next
+ * message goes after them. */
+static void
+raw_taken(struct store *st, const struct store_msg *m, int r)
+{
+	if (r == 0) {
+		st->raw_end += (int64_t)m->raw_len;
+		st->raw_dirty = 1;
+	}
+}
+
 /* Binds m's raw bytes as raw (?9) and raw_at (?11) after raw_put's
  * answer r. */
 static void
@@ -787,17 +798,28 @@ bind_raw(sqlite3_stmt *s, const struct store_msg *m, int64_t at, int r)
 }
 
 /*
- * Reads a message's len bytes at offset at of the raw file.  They must
- * match its hash: a message deleted while we read, or a raw file
- * restored apart from its store, is an error rather than wrong mail.
- * 0 or -1 (logged).
+ * The raw bytes of a row whose columns c .. c + 3 are raw, raw_at, size
+ * and hash: from the row, or from the raw file.  Those must match the
+ * hash: a message deleted while we read, or a raw file restored apart
+ * from its store, is an error rather than wrong mail.  0 or -1 (logged).
  */
 static int
-raw_read_checked(struct store *st, int64_t id, int64_t at, int64_t len,
-    const char *hash, const char **raw_r, size_t *len_r)
+row_raw(struct store *st, sqlite3_stmt *q, int c, int64_t id,
+    const char **raw_r, size_t *len_r)
 {
+	const char *raw, *hash;
 	char check[65];
+	int64_t at, len;
 
+	if (sqlite3_column_type(q, c + 1) == SQLITE_NULL) {
+		raw = sqlite3_column_blob(q, c);
+		*len_r = (size_t)sqlite3_column_bytes(q, c);
+		*raw_r = raw ? raw : "";
+		return 0;
+	}
+	at = sqlite3_column_int64(q, c + 1);
+	len = sqlite3_column_int64(q, c + 2);
+	hash = (const char *)sqlite3_column_text(q, c + 3);
 	if (!st->raw || at < 0 || len < 0 || (uint64_t)len > SIZE_MAX / 2 ||
 	    rawfile_read(st->raw, at, (size_t)len, raw_r) < 0) {
 		log_err("store '%s': message %" PRId64 ": cannot read its raw"
@@ -812,24 +834,6 @@ raw_read_checked(struct store *st, int64_t id, int64_t at, int64_t len,
 		return -1;
 	}
 	*len_r = (size_t)len;
-	return 0;
-}
-
-/* The raw bytes of a row whose columns c .. c + 3 are raw, raw_at, size
- * and hash: from the row, or from the raw file.  0 or -1 (logged). */
-static int
-row_raw(struct store *st, sqlite3_stmt *q, int c, int64_t id,
-    const char **raw_r, size_t *len_r)
-{
-	const char *raw;
-
-	if (sqlite3_column_type(q, c + 1) != SQLITE_NULL)
-		return raw_read_checked(st, id, sqlite3_column_int64(q, c + 1),
-		    sqlite3_column_int64(q, c + 2),
-		    (const char *)sqlite3_column_text(q, c + 3), raw_r, len_r);
-	raw = sqlite3_column_blob(q, c);
-	*len_r = (size_t)sqlite3_column_bytes(q, c);
-	*raw_r = raw ? raw : "";
 	return 0;
 }
 
@@ -900,10 +904,7 @@ store_add_message(struct store *st, const struct store_msg *m,
 	stmt_done(s);
 	if (sqlite3_changes(st->db) == 1) {
 		*id_r = sqlite3_last_insert_rowid(st->db);
-		if (r == 0) {
-			st->raw_end += (int64_t)m->raw_len;
-			st->raw_dirty = 1;
-		}
+		raw_taken(st, m, r);
 		ret = 0;
 		goto out;
 	}
@@ -2400,19 +2401,9 @@ store_export_messages(struct store *st, int (*cb)(void *ctx, int64_t id,
 			.received = sqlite3_column_int64(q, 7),
 		};
 
-		/* raw, raw_at, size: 8, 10, 11; the hash (1) is checked
-		 * by hand */
-		if (sqlite3_column_type(q, 10) == SQLITE_NULL) {
-			const void *raw = sqlite3_column_blob(q, 8);
-
-			m.raw_len = (size_t)sqlite3_column_bytes(q, 8);
-			m.raw = raw ? raw : "";
-		} else if (raw_read_checked(st, id,
-		    sqlite3_column_int64(q, 10), sqlite3_column_int64(q, 11),
-		    m.hash, &m.raw, &m.raw_len) < 0) {
+		if (row_raw(st, q, 9, id, &m.raw, &m.raw_len) < 0)
 			goto out;
-		}
-		rc = cb(ctx, id, &m, (const char *)sqlite3_column_text(q, 9));
+		rc = cb(ctx, id, &m, (const char *)sqlite3_column_text(q, 8));
 		if (rc) {
 			ret = rc;
 			goto out;
@@ -2535,10 +2526,7 @@ store_import_message(struct store *st, const struct store_msg *m,
 		return -1;
 	if (sqlite3_changes(st->db) == 1) {
 		*id_r = want_id;
-		if (put == 0) {
-			st->raw_end += (int64_t)m->raw_len;
-			st->raw_dirty = 1;
-		}
+		raw_taken(st, m, put);
 		return 0;
 	}
 	/* the id is taken (the hash was not there): a new one */
