@@ -361,6 +361,62 @@ test_phrase_spacing(void **state)
 	rules_free(&rs);
 }
 
+/*
+ * A phrase's space matches a run of any length, of any white space: also
+ * past the few characters the text's faster database takes (classify.c,
+ * ws_short), at every offset of its sixteen-byte blocks, and when the
+ * long run is elsewhere in the text.
+ */
+static void
+test_phrase_long_space(void **state)
+{
+	static const char *const spaces[] = {
+		" ", "\t", "\n", "\r\n", "\xc2\xa0", "\xe2\x80\x83",
+		"\xe3\x80\x80", "\xe1\x9a\x80",
+	};
+	struct ruleset *rs;
+	struct buf t = BUF_INIT(0), run = BUF_INIT(0);
+	size_t k, n, pad, i;
+
+	(void)state;
+	rs = load_text("category t\nthreshold 1\n"
+	    "phrase text +1 max 9 \"audit office\"\n"
+	    "word text +100 \"pay award\"\n");
+	for (k = 0; k < ARRAY_SIZE(spaces); k++) {
+		for (n = 1; n <= 9; n++) {
+			buf_reset(&run);
+			for (i = 0; i < n; i++)
+				buf_addstr(&run, spaces[k]);
+			/* the run in a block, across two, and in the tail */
+			for (pad = 0; pad < 40; pad++) {
+				buf_reset(&t);
+				for (i = 0; i < pad; i++)
+					buf_addc(&t, 'x');
+				buf_printf(&t, " audit%soffice", run.data);
+				if (score_text(rs, t.data) != 1)
+					fail_msg("space %zu x%zu at %zu: %d", k,
+					    n, pad, score_text(rs, t.data));
+				buf_reset(&t);
+				for (i = 0; i < pad; i++)
+					buf_addc(&t, 'x');
+				buf_printf(&t, " pay%saward.", run.data);
+				if (score_text(rs, t.data) != 100)
+					fail_msg("word: space %zu x%zu at %zu",
+					    k, n, pad);
+			}
+		}
+	}
+	/* the long run elsewhere; the phrase's own space is short */
+	assert_int_equal(score_text(rs, "audit office\n\n\n\n\n\n\naudit office,"
+	    " audit\t\t\toffice"), 3);
+	assert_int_equal(score_text(rs, "audit\xc2\xa0office \xe2\x80\x83 "
+	    "audit office"), 2);
+	assert_int_equal(score_text(rs, "audit   ,   office"), -1);
+	buf_free(&t);
+	buf_free(&run);
+	rules_free(&rs);
+}
+
 static void
 test_max_hits(void **state)
 {
@@ -735,6 +791,7 @@ main(void)
 		cmocka_unit_test(test_cache_rules_changed),
 		cmocka_unit_test(test_word_boundaries),
 		cmocka_unit_test(test_phrase_spacing),
+		cmocka_unit_test(test_phrase_long_space),
 		cmocka_unit_test(test_max_hits),
 		cmocka_unit_test(test_fields),
 		cmocka_unit_test(test_pcre_fallback),
