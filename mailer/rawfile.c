@@ -19,11 +19,17 @@ struct rawfile {
 	char *buf;              /* rawfile_read's */
 	size_t cap;
 	int64_t flushed;        /* writeback asked for up to here */
+	char *wbuf;             /* writes not yet made, of [wat, wat + wlen) */
+	int64_t wat;
+	size_t wlen;
 };
 
 /* Written bytes whose writeback starts at once: a sync then finds most
  * of them on disk instead of waiting for all. */
 #define WRITEBACK_CHUNK (1 << 20)
+/* Small writes (an item's text) are gathered up to this: one write(2)
+ * per item cost more than the copy. */
+#define WBUF_SIZE (256 << 10)
 
 struct rawfile *
 rawfile_new(const char *path, unsigned mode)
@@ -43,8 +49,10 @@ rawfile_free(struct rawfile **rfp)
 
 	if (!rf)
 		return;
+	/* what is still gathered was never synced, so never committed */
 	if (rf->fd >= 0)
 		close(rf->fd);
+	free(rf->wbuf);
 	free(rf->buf);
 	free(rf->path);
 	free(rf);
@@ -77,6 +85,8 @@ rawfile_trim(struct rawfile *rf, int64_t size)
 		log_errno(LOG_ERR, "cannot stat '%s'", rf->path);
 		return -1;
 	}
+	/* gathered bytes are a rolled-back writer's too */
+	rf->wlen = 0;
 	if (sb.st_size <= size)
 		return 0;
 	if (ftruncate(rf->fd, (off_t)size) < 0) {
@@ -86,8 +96,8 @@ rawfile_trim(struct rawfile *rf, int64_t size)
 	return 0;
 }
 
-int
-rawfile_write(struct rawfile *rf, int64_t at, const void *p, size_t len)
+static int
+write_now(struct rawfile *rf, int64_t at, const void *p, size_t len)
 {
 	const char *c = p;
 	ssize_t n;
@@ -117,9 +127,51 @@ rawfile_write(struct rawfile *rf, int64_t at, const void *p, size_t len)
 	return 0;
 }
 
+static int
+flush(struct rawfile *rf)
+{
+	size_t len = rf->wlen;
+
+	rf->wlen = 0;
+	return len ? write_now(rf, rf->wat, rf->wbuf, len) : 0;
+}
+
+/*
+ * Gathers the bytes, to be written when the buffer is full or at the
+ * sync.  Bytes written over gathered ones replace them and all after:
+ * the store only writes at its end, or again where a write it did not
+ * keep began, so nothing after is wanted.
+ */
+int
+rawfile_write(struct rawfile *rf, int64_t at, const void *p, size_t len)
+{
+	if (len == 0)
+		return 0;
+	if (rf->wlen && (at < rf->wat || at > rf->wat + (int64_t)rf->wlen) &&
+	    flush(rf) < 0)
+		return -1;
+	if (rf->wlen)
+		rf->wlen = (size_t)(at - rf->wat);
+	if (rf->wlen + len > WBUF_SIZE) {
+		if (flush(rf) < 0)
+			return -1;
+		if (len >= WBUF_SIZE)
+			return write_now(rf, at, p, len);
+	}
+	if (!rf->wbuf)
+		rf->wbuf = xmalloc(WBUF_SIZE);
+	if (!rf->wlen)
+		rf->wat = at;
+	memcpy(rf->wbuf + rf->wlen, p, len);
+	rf->wlen += len;
+	return 0;
+}
+
 int
 rawfile_sync(struct rawfile *rf)
 {
+	if (flush(rf) < 0)
+		return -1;
 	if (rf->fd < 0)
 		return 0;
 	if (fdatasync(rf->fd) < 0) {
@@ -130,21 +182,16 @@ rawfile_sync(struct rawfile *rf)
 }
 
 int
-rawfile_read(struct rawfile *rf, int64_t at, size_t len, const char **p_r)
+rawfile_pread(struct rawfile *rf, int64_t at, void *dst, size_t len)
 {
+	char *d = dst;
 	size_t got = 0;
 	ssize_t n;
 
-	if (rawfile_open(rf) < 0)
+	if (flush(rf) < 0 || rawfile_open(rf) < 0)
 		return -1;
-	if (len + 1 > rf->cap) {
-		free(rf->buf);
-		rf->cap = len + 1;
-		rf->buf = xmalloc(rf->cap);
-	}
 	while (got < len) {
-		n = pread(rf->fd, rf->buf + got, len - got, (off_t)at +
-		    (off_t)got);
+		n = pread(rf->fd, d + got, len - got, (off_t)at + (off_t)got);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0) {
@@ -158,6 +205,19 @@ rawfile_read(struct rawfile *rf, int64_t at, size_t len, const char **p_r)
 		}
 		got += (size_t)n;
 	}
+	return 0;
+}
+
+int
+rawfile_read(struct rawfile *rf, int64_t at, size_t len, const char **p_r)
+{
+	if (len + 1 > rf->cap) {
+		free(rf->buf);
+		rf->cap = len + 1;
+		rf->buf = xmalloc(rf->cap);
+	}
+	if (rawfile_pread(rf, at, rf->buf, len) < 0)
+		return -1;
 	rf->buf[len] = '\0';
 	*p_r = rf->buf;
 	return 0;

@@ -162,12 +162,17 @@ static const char *const migrations[] = {
 	"	size INTEGER NOT NULL"
 	");"
 	"INSERT INTO raw_file (id, size) VALUES (1, 0);",
+	/* 6: new items' text goes to STORE.raw as well, at text_at: a tag
+	 * (text_tag()) then text_len bytes, and text stays empty; text_at
+	 * NULL: in text, as before */
+	"ALTER TABLE items ADD COLUMN text_at INTEGER;"
+	"ALTER TABLE items ADD COLUMN text_len INTEGER NOT NULL DEFAULT 0;",
 };
 
 #define ITEMS_COLUMNS \
 	"SELECT i.id, i.msg_id, m.message_id, m.source, m.subject," \
 	" m.from_addr, m.received, i.title, i.date, i.url, i.text," \
-	" i.source, i.words," \
+	" i.text_at, i.text_len, m.hash, i.source, i.words," \
 	" (SELECT group_concat(l.category, char(10)) FROM labels l" \
 	"  WHERE l.item_id = i.id)" \
 	" FROM items i JOIN messages m ON m.id = i.msg_id" \
@@ -249,6 +254,8 @@ enum stmt {
 	ST_RAW_SIZE,
 	ST_RAW_SET_SIZE,
 	ST_RAW_WHERE,
+	ST_TEXT_WHERE,
+	ST_MSG_HASH,
 	ST_N
 };
 
@@ -263,8 +270,8 @@ static const char *const stmt_sql[ST_N] = {
 		" ON CONFLICT (hash) DO NOTHING",
 	[ST_MSG_ID] = "SELECT id FROM messages WHERE hash = ?1",
 	[ST_ADD_ITEM] = "INSERT INTO items (msg_id, seq, title, date, url,"
-		" source, text, words)"
-		" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+		" source, text, words, text_at, text_len)"
+		" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
 	/* classify should not repeat a category; if it does, keep the
 	 * higher score rather than fail the message */
 	[ST_ADD_LABEL] = "INSERT INTO labels (item_id, category, score)"
@@ -422,8 +429,10 @@ static const char *const stmt_sql[ST_N] = {
 		" m.raw, m.raw_at, m.size, m.hash"
 		" FROM messages m LEFT JOIN commands c ON c.msg_id = m.id"
 		" ORDER BY m.id",
-	[ST_EXP_ITEMS] = "SELECT id, seq, title, date, url, source, text,"
-		" words FROM items WHERE msg_id = ?1 ORDER BY seq",
+	[ST_EXP_ITEMS] = "SELECT i.id, i.seq, i.title, i.date, i.url,"
+		" i.source, i.text, i.text_at, i.text_len, m.hash, i.words"
+		" FROM items i JOIN messages m ON m.id = i.msg_id"
+		" WHERE i.msg_id = ?1 ORDER BY i.seq",
 	[ST_EXP_LABELS] = "SELECT category, score FROM labels"
 		" WHERE item_id = ?1 ORDER BY category",
 	[ST_EXP_OUTBOX] = "SELECT s.address, o.kind, o.key, m.hash, o.rcpt,"
@@ -445,12 +454,20 @@ static const char *const stmt_sql[ST_N] = {
 	[ST_RAW_SET_SIZE] = "UPDATE raw_file SET size = ?1 WHERE id = 1",
 	[ST_RAW_WHERE] = "SELECT raw_at, size FROM messages WHERE id = ?1"
 		" AND raw_at IS NOT NULL",
+	[ST_TEXT_WHERE] = "SELECT text_at, text_len FROM items"
+		" WHERE msg_id = ?1 AND text_at IS NOT NULL ORDER BY seq",
+	[ST_MSG_HASH] = "SELECT hash FROM messages WHERE id = ?1",
 };
 
 /* A deleted message's bytes in the raw file, freed once that commits. */
 struct hole {
 	int64_t at, len;
 };
+
+/* Before an item's text in the raw file: "item" and the first digits of
+ * its message's hash, so that bytes freed under a reader, or a raw file
+ * restored apart from its store, are found out when read. */
+#define TEXT_TAG 16
 
 struct store {
 	sqlite3 *db;
@@ -467,6 +484,8 @@ struct store {
 	int64_t raw_end;
 	struct hole *holes;
 	size_t n_holes, holes_cap;
+	int64_t tag_id;         /* the message text_tag() last looked up */
+	char tag[TEXT_TAG];
 };
 
 /* Logs the connection's last error once, with what we were doing. */
@@ -686,6 +705,7 @@ raw_reset(struct store *st)
 {
 	st->raw_txn = st->raw_trimmed = st->raw_dirty = 0;
 	st->n_holes = 0;
+	st->tag_id = 0;
 }
 
 int
@@ -751,6 +771,68 @@ store_rollback(struct store *st)
 	return exec_simple(st, ST_ROLLBACK, "rollback");
 }
 
+/* A writer killed before its commit left bytes past the end: cut them
+ * off before this transaction's first write. */
+static int
+raw_trim(struct store *st)
+{
+	if (!st->raw_trimmed) {
+		if (rawfile_trim(st->raw, st->raw_end) < 0)
+			return -1;
+		st->raw_trimmed = 1;
+	}
+	return 0;
+}
+
+/* Queues [at, at + len) to be freed at the commit, as one hole with the
+ * last when they touch (a message and its items' text do). */
+static void
+raw_hole(struct store *st, int64_t at, int64_t len)
+{
+	struct hole *h = st->n_holes ? &st->holes[st->n_holes - 1] : NULL;
+
+	if (h && h->at + h->len == at) {
+		h->len += len;
+		return;
+	}
+	xgrow(&st->holes, st->n_holes, &st->holes_cap, sizeof(*st->holes));
+	st->holes[st->n_holes].at = at;
+	st->holes[st->n_holes++].len = len;
+}
+
+/* The tag of msg_id's items' text: "item", then twelve digits of its
+ * hash (fewer, padded with '-', for an odd hash an import brought). */
+static void
+text_tag(char tag[TEXT_TAG], const char *hash)
+{
+	size_t i;
+
+	memcpy(tag, "item", 4);
+	for (i = 4; i < TEXT_TAG; i++)
+		tag[i] = hash && *hash ? *hash++ : '-';
+}
+
+static int
+tag_of(struct store *st, int64_t msg_id)
+{
+	sqlite3_stmt *q = st->stmt[ST_MSG_HASH];
+	int rc;
+
+	if (st->tag_id == msg_id)
+		return 0;
+	sqlite3_bind_int64(q, 1, msg_id);
+	rc = sqlite3_step(q);
+	if (rc == SQLITE_ROW)
+		text_tag(st->tag, (const char *)sqlite3_column_text(q, 0));
+	else
+		store_log(st, "find an item's message");
+	stmt_done(q);
+	if (rc != SQLITE_ROW)
+		return -1;
+	st->tag_id = msg_id;
+	return 0;
+}
+
 /*
  * Writes m's raw bytes at the end of the committed raw file, which the
  * caller then names in the row; raw_end moves only once the row is in.
@@ -761,12 +843,8 @@ raw_put(struct store *st, const struct store_msg *m)
 {
 	if (!st->raw_txn)
 		return 1;
-	/* a writer killed before its commit left bytes past the end */
-	if (!st->raw_trimmed) {
-		if (rawfile_trim(st->raw, st->raw_end) < 0)
-			return -1;
-		st->raw_trimmed = 1;
-	}
+	if (raw_trim(st) < 0)
+		return -1;
 	return rawfile_write(st->raw, st->raw_end, m->raw, m->raw_len);
 }
 
@@ -905,6 +983,9 @@ store_add_message(struct store *st, const struct store_msg *m,
 	if (sqlite3_changes(st->db) == 1) {
 		*id_r = sqlite3_last_insert_rowid(st->db);
 		raw_taken(st, m, r);
+		/* its items' tag, without a look-up */
+		text_tag(st->tag, m->hash);
+		st->tag_id = *id_r;
 		ret = 0;
 		goto out;
 	}
@@ -924,23 +1005,52 @@ out:
 	return ret;
 }
 
+/*
+ * Writes an item's text, after its tag, at the end of the raw file, as
+ * raw_put() does a message.  Returns 1 when it goes in the row instead:
+ * outside a store_begin transaction, or empty.
+ */
+static int
+text_put(struct store *st, int64_t msg_id, const char *text, size_t len)
+{
+	if (!st->raw_txn || len == 0)
+		return 1;
+	if (raw_trim(st) < 0 || tag_of(st, msg_id) < 0 ||
+	    rawfile_write(st->raw, st->raw_end, st->tag, TEXT_TAG) < 0 ||
+	    rawfile_write(st->raw, st->raw_end + TEXT_TAG, text, len) < 0)
+		return -1;
+	return 0;
+}
+
 int
 store_add_item(struct store *st, int64_t msg_id, unsigned seq,
     const struct item *it)
 {
 	sqlite3_stmt *s = st->stmt[ST_ADD_ITEM];
-	int64_t item_id;
-	int ret = -1;
+	const char *text = it->text ? it->text : "";
+	size_t len = strlen(text);
+	int64_t item_id, at = st->raw_end;
+	int ret = -1, r;
 	size_t i;
 
+	if ((r = text_put(st, msg_id, text, len)) < 0)
+		return -1;
 	sqlite3_bind_int64(s, 1, msg_id);
 	sqlite3_bind_int64(s, 2, seq);
 	bind_str(s, 3, it->title);
 	sqlite3_bind_int64(s, 4, it->date);
 	bind_text(s, 5, it->url);
 	bind_str(s, 6, it->source);
-	bind_str(s, 7, it->text);
 	sqlite3_bind_int64(s, 8, it->words);
+	if (r == 0) {
+		bind_str(s, 7, "");
+		sqlite3_bind_int64(s, 9, at);
+	} else {
+		sqlite3_bind_text64(s, 7, text, len, SQLITE_STATIC,
+		    SQLITE_UTF8);
+		sqlite3_bind_null(s, 9);
+	}
+	sqlite3_bind_int64(s, 10, (sqlite3_int64)len);
 	if (sqlite3_step(s) != SQLITE_DONE) {
 		store_log(st, "add item");
 		stmt_done(s);
@@ -948,6 +1058,10 @@ store_add_item(struct store *st, int64_t msg_id, unsigned seq,
 	}
 	stmt_done(s);
 	item_id = sqlite3_last_insert_rowid(st->db);
+	if (r == 0) {
+		st->raw_end += TEXT_TAG + (int64_t)len;
+		st->raw_dirty = 1;
+	}
 
 	s = st->stmt[ST_ADD_LABEL];
 	for (i = 0; i < it->n_labels; i++) {
@@ -1009,13 +1123,57 @@ split_labels(const char *joined, struct buf *lb, const char ***labels,
 	return n;
 }
 
+/*
+ * The text of an item row whose columns c .. c + 3 are text, text_at,
+ * text_len and its message's hash: from the row, or from the raw file
+ * into *b (*cap_r bytes; the caller frees it).  The tag must be its
+ * message's, and no byte NUL (freed bytes read as zeros): else an error,
+ * not another text.  0 or -1 (logged).
+ */
+static int
+row_text(struct store *st, sqlite3_stmt *q, int c, int64_t id, char **b,
+    size_t *cap_r, const char **text_r)
+{
+	char tag[TEXT_TAG];
+	int64_t at, len;
+
+	if (sqlite3_column_type(q, c + 1) == SQLITE_NULL) {
+		*text_r = col_str(q, c);
+		return 0;
+	}
+	at = sqlite3_column_int64(q, c + 1);
+	len = sqlite3_column_int64(q, c + 2);
+	if (st->raw && at >= 0 && len >= 0 && (uint64_t)len < SIZE_MAX / 4) {
+		if ((size_t)len + TEXT_TAG + 1 > *cap_r) {
+			free(*b);
+			*cap_r = (size_t)len + TEXT_TAG + 1;
+			*b = xmalloc(*cap_r);
+		}
+		if (rawfile_pread(st->raw, at, *b, TEXT_TAG + (size_t)len) ==
+		    0) {
+			text_tag(tag, (const char *)sqlite3_column_text(q,
+			    c + 3));
+			if (memcmp(*b, tag, TEXT_TAG) == 0 &&
+			    !memchr(*b + TEXT_TAG, '\0', (size_t)len)) {
+				(*b)[TEXT_TAG + len] = '\0';
+				*text_r = *b + TEXT_TAG;
+				return 0;
+			}
+		}
+	}
+	log_err("store '%s': item %" PRId64 ": its text in '%s%s' is not the"
+	    " one stored", st->path, id, st->path, STORE_RAW_SUFFIX);
+	return -1;
+}
+
 int
 store_items(struct store *st, const struct store_query *q,
     int (*cb)(void *ctx, const struct store_item *it), void *ctx)
 {
 	struct buf lb = BUF_INIT(0);
 	const char **labels = NULL;
-	size_t labels_cap = 0;
+	char *tb = NULL;
+	size_t labels_cap = 0, tb_cap = 0;
 	sqlite3_stmt *s;
 	int ret = -1;
 	int rc;
@@ -1047,13 +1205,14 @@ store_items(struct store *st, const struct store_query *q,
 			.title = col_str(s, 7),
 			.date = sqlite3_column_int64(s, 8),
 			.url = (const char *)sqlite3_column_text(s, 9),
-			.text = col_str(s, 10),
-			.source = col_str(s, 11),
-			.words = (unsigned)sqlite3_column_int64(s, 12),
+			.source = col_str(s, 14),
+			.words = (unsigned)sqlite3_column_int64(s, 15),
 		};
 
+		if (row_text(st, s, 10, it.id, &tb, &tb_cap, &it.text) < 0)
+			goto out;
 		it.n_labels = split_labels(
-		    (const char *)sqlite3_column_text(s, 13), &lb, &labels,
+		    (const char *)sqlite3_column_text(s, 16), &lb, &labels,
 		    &labels_cap);
 		it.labels = labels;
 		rc = cb(ctx, &it);
@@ -1071,6 +1230,7 @@ out:
 	st->in_items = 0;
 	stmt_done(s);
 	free(labels);
+	free(tb);
 	buf_free(&lb);
 	return ret;
 }
@@ -1269,11 +1429,32 @@ out:
 	return ret;
 }
 
+/* Queues the raw-file bytes of msg_id's items' text to be freed. */
+static int
+text_holes(struct store *st, int64_t msg_id)
+{
+	sqlite3_stmt *q = st->stmt[ST_TEXT_WHERE];
+	int rc;
+
+	sqlite3_bind_int64(q, 1, msg_id);
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW)
+		raw_hole(st, sqlite3_column_int64(q, 0),
+		    TEXT_TAG + sqlite3_column_int64(q, 1));
+	stmt_done(q);
+	if (rc != SQLITE_DONE) {
+		store_log(st, "find items");
+		return -1;
+	}
+	return 0;
+}
+
 int
 store_delete_items(struct store *st, int64_t msg_id)
 {
 	sqlite3_stmt *s = st->stmt[ST_DEL_ITEMS];
 
+	if (text_holes(st, msg_id) < 0)
+		return -1;
 	sqlite3_bind_int64(s, 1, msg_id);
 	return exec_simple(st, ST_DEL_ITEMS, "delete items");
 }
@@ -2362,20 +2543,23 @@ store_delete_message(struct store *st, int64_t id)
 	sqlite3_stmt *q = st->stmt[ST_RAW_WHERE];
 	int rc;
 
-	/* its bytes in the raw file are freed once the delete commits */
+	/* its bytes and its items' text in the raw file are freed once
+	 * the delete commits */
 	sqlite3_bind_int64(q, 1, id);
 	rc = sqlite3_step(q);
-	if (rc == SQLITE_ROW) {
-		xgrow(&st->holes, st->n_holes, &st->holes_cap,
-		    sizeof(*st->holes));
-		st->holes[st->n_holes].at = sqlite3_column_int64(q, 0);
-		st->holes[st->n_holes++].len = sqlite3_column_int64(q, 1);
-	}
+	if (rc == SQLITE_ROW)
+		raw_hole(st, sqlite3_column_int64(q, 0),
+		    sqlite3_column_int64(q, 1));
 	stmt_done(q);
 	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
 		store_log(st, "find message");
 		return -1;
 	}
+	if (text_holes(st, id) < 0)
+		return -1;
+	/* its id may come again, with another hash */
+	if (st->tag_id == id)
+		st->tag_id = 0;
 	q = st->stmt[ST_DEL_MSG];
 	sqlite3_bind_int64(q, 1, id);
 	return exec_simple(st, ST_DEL_MSG, "delete message");
@@ -2457,8 +2641,9 @@ store_message_items(struct store *st, int64_t msg_id,
 {
 	sqlite3_stmt *q = st->stmt[ST_EXP_ITEMS];
 	struct label *labels = NULL;
-	char **ids = NULL;
-	size_t cap = 0, ids_cap = 0, n = 0, i;
+	char **ids = NULL, *tb = NULL;
+	size_t cap = 0, ids_cap = 0, n = 0, i, tb_cap = 0;
+	const char *text;
 	int ret = -1;
 	int rc;
 
@@ -2469,9 +2654,13 @@ store_message_items(struct store *st, int64_t msg_id,
 			.date = sqlite3_column_int64(q, 3),
 			.url = (char *)(uintptr_t)sqlite3_column_text(q, 4),
 			.source = (char *)(uintptr_t)col_str(q, 5),
-			.text = (char *)(uintptr_t)col_str(q, 6),
-			.words = (unsigned)sqlite3_column_int64(q, 7),
+			.words = (unsigned)sqlite3_column_int64(q, 10),
 		};
+
+		if (row_text(st, q, 6, sqlite3_column_int64(q, 0), &tb,
+		    &tb_cap, &text) < 0)
+			goto out;
+		it.text = (char *)(uintptr_t)text;
 
 		for (i = 0; i < n; i++)
 			free(ids[i]);
@@ -2497,6 +2686,7 @@ out:
 		free(ids[i]);
 	free(ids);
 	free(labels);
+	free(tb);
 	return ret;
 }
 

@@ -76,7 +76,7 @@ scenario() {
 	shift 2
 	C=$T/$name.conf
 	D=$T/$name.db
-	cp "$BASE" "$D"
+	cp "$BASE" "$D" && cp "$BASE.raw" "$D.raw"	# the items' text is there
 	sink_conf "$C" main store="$D" digest.templates=templates \
 		digest.name="Probation Bulletin" from=digest@example.org \
 		digest.list_id="Probation Bulletin <probation.example.org>" "$@"

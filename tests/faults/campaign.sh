@@ -133,7 +133,11 @@ now_ms() { echo $(($(date +%s%N) / 1000000)); }
 rand_ms() { echo $(((RANDOM * 32768 + RANDOM) % ($1 + 1))); }	# 0..MAX
 sql() { sqlite3 "$1" "$2" 2>/dev/null; }
 intact() { [ "$(sql "$1" 'pragma integrity_check')" = ok ]; }
-fresh() { rm -f "$2" "$2-wal" "$2-shm" "$2.lock"; cp "$1" "$2"; }	# BASE DB
+# BASE DB: a copy of the store BASE, with its raw file (messages, items' text)
+fresh() {
+	rm -f "$2" "$2-wal" "$2-shm" "$2.lock" "$2.raw"
+	cp "$1" "$2" && { [ ! -e "$1.raw" ] || cp "$1.raw" "$2.raw"; }
+}
 seq_now() { $TALLY seq "$SINK"; }
 has() { grep -qi -- "$2" "$T/$1.err" "$T/$1.out"; }	# NAME REGEX
 # store_tally DB: lost/dups against the mailbox ($T/ids); $s_lost $s_dup
@@ -558,7 +562,7 @@ if [ "$(id -u)" = 0 ] && mount -t tmpfs -o size=1m,mode=0755 bulletin-faults "$D
 	trap "umount '$DISK' 2>/dev/null; $1" EXIT
 	conf disk "$DISK/disk.db"
 	C=$CONF
-	cp "$T/runbase.db" "$DISK/disk.db" 2>/dev/null || true
+	fresh "$T/runbase.db" "$DISK/disk.db" 2>/dev/null || true
 	: >"$T/win"
 	from=$(($(seq_now) + 1))
 	run disk1 "$C" run
@@ -576,7 +580,7 @@ if [ "$(id -u)" = 0 ] && mount -t tmpfs -o size=1m,mode=0755 bulletin-faults "$D
 	rm -f "$DISK"/*
 	conf diskq "$DISK/dq.db" smtp.url=smtp://127.0.0.1:1 smtp.tls=none \
 		smtp.ca_file= smtp.user= smtp.password_file=
-	cp "$T/digbase.db" "$DISK/dq.db"
+	fresh "$T/digbase.db" "$DISK/dq.db"
 	run diskq1 "$CONF" digest --period "$WEEK"
 	sql "$DISK/dq.db" "update outbox set next_try = 0, attempts = 0; pragma wal_checkpoint(truncate)" >/dev/null
 	conf disks "$DISK/dq.db"
