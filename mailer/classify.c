@@ -574,6 +574,14 @@ compile_field(struct ruleset *rs, int f, char **re, struct cache *c,
 	}
 	if (hs_compile_ext_multi(exprs, flags, ids, NULL, n, HS_MODE_BLOCK,
 	    NULL, &m->db[f], &cerr) != HS_SUCCESS) {
+		/* only a faster copy of the text's: go without it */
+		if (f == DB_TEXT_SHORT) {
+			log_debug("rules: no bounded text database (vectorscan:"
+			    " %s)", cerr->message);
+			m->db[f] = NULL;
+			ret = 0;
+			goto out;
+		}
 		if (cerr->expression >= 0) {
 			i = ids[cerr->expression];
 			log_debug("%s:%u: regex runs on pcre2 (vectorscan: %s)",

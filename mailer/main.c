@@ -549,6 +549,9 @@ cmd_ingest(const struct opts *o, const struct config *cfg, char **paths,
 	set_rules_cache(o, cfg, rs);
 	if (!(pl = pipeline_new(rs, &cfg->lim, 0, PIPELINE_DEEP)))
 		goto out;
+	/* from here on what fails is writing the store (a full disk, a raw
+	 * file that cannot be written): each error is already logged */
+	ret = EX_IOERR;
 	/*
 	 * The batches commit without waiting for SQLite's log to reach the
 	 * disk (an fsync of it per batch stalled the whole pipeline; the raw

@@ -59,14 +59,16 @@ rawfile_free(struct rawfile **rfp)
 	*rfp = NULL;
 }
 
+/* create: for a write; a reader finds a missing file an error rather
+ * than making an empty one */
 static int
-rawfile_open(struct rawfile *rf)
+rawfile_open(struct rawfile *rf, int create)
 {
 	if (rf->fd >= 0)
 		return 0;
 	/* as SQLite opens the store: not through a symbolic link */
-	rf->fd = open(rf->path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOCTTY |
-	    O_NOFOLLOW, (mode_t)rf->mode);
+	rf->fd = open(rf->path, O_RDWR | (create ? O_CREAT : 0) | O_CLOEXEC |
+	    O_NOCTTY | O_NOFOLLOW, (mode_t)rf->mode);
 	if (rf->fd < 0) {
 		log_errno(LOG_ERR, "cannot open '%s'", rf->path);
 		return -1;
@@ -79,7 +81,7 @@ rawfile_trim(struct rawfile *rf, int64_t size)
 {
 	struct stat sb;
 
-	if (rawfile_open(rf) < 0)
+	if (rawfile_open(rf, 1) < 0)
 		return -1;
 	if (fstat(rf->fd, &sb) < 0) {
 		log_errno(LOG_ERR, "cannot stat '%s'", rf->path);
@@ -102,7 +104,7 @@ write_now(struct rawfile *rf, int64_t at, const void *p, size_t len)
 	const char *c = p;
 	ssize_t n;
 
-	if (rawfile_open(rf) < 0)
+	if (rawfile_open(rf, 1) < 0)
 		return -1;
 	while (len > 0) {
 		n = pwrite(rf->fd, c, len, (off_t)at);
@@ -188,7 +190,7 @@ rawfile_pread(struct rawfile *rf, int64_t at, void *dst, size_t len)
 	size_t got = 0;
 	ssize_t n;
 
-	if (flush(rf) < 0 || rawfile_open(rf) < 0)
+	if (flush(rf) < 0 || rawfile_open(rf, 0) < 0)
 		return -1;
 	while (got < len) {
 		n = pread(rf->fd, d + got, len - got, (off_t)at + (off_t)got);
@@ -228,7 +230,7 @@ rawfile_punch(struct rawfile *rf, int64_t at, int64_t len)
 {
 	if (len <= 0)
 		return 0;
-	if (rawfile_open(rf) < 0)
+	if (rawfile_open(rf, 0) < 0)
 		return -1;
 	if (fallocate(rf->fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
 	    (off_t)at, (off_t)len) < 0) {

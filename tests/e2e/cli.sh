@@ -60,6 +60,24 @@ check "items --since in the future lists nothing" test -z "$($BULLETIN --store "
 $BULLETIN --store "$S" items --since yesterday >/dev/null 2>&1; rc=$?
 check "bad date is a usage error" test $rc = 64
 
+# The items' text is in STORE.raw: without it, items fails and says so,
+# and makes no empty one.
+mv "$S.raw" "$S.raw.away"
+$BULLETIN --store "$S" items >/dev/null 2>"$T/err"; rc=$?
+check "items without the raw file fails, not a crash (exit $rc)" test $rc != 0 -a $rc -lt 128
+check "... naming the file" grep -q "store.db.raw" "$T/err"
+check "... and creates none" test ! -e "$S.raw"
+mv "$S.raw.away" "$S.raw"
+check "with it back, items works" sh -c "$BULLETIN --store '$S' items | grep -q ."
+# A raw file that cannot be written (here a directory): nothing stored,
+# exit 74 (EX_IOERR) as for a full disk.
+S2="$T/noraw.db"
+mkdir "$S2.raw"
+$BULLETIN --store "$S2" $R ingest $INBOX >/dev/null 2>"$T/err"; rc=$?
+check "ingest with an unwritable raw file exits 74 (exit $rc)" test $rc = 74
+check "... naming the file" grep -q "noraw.db.raw" "$T/err"
+check "... and stores nothing" test "$(sqlite3 "$S2" 'select count(*) from messages')" = 0
+
 # a broken rule set is refused, with FILE:LINE
 mkdir "$T/badrules"
 printf 'category x "X"\nthreshold 5\nphrase text +3 "unterminated\n' >"$T/badrules/x.rules"
