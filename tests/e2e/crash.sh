@@ -1,6 +1,6 @@
 # crash.sh - kill -9 of `bulletin ingest` at random moments: the store
 # stays consistent (integrity_check), and a re-run leaves every message
-# stored exactly once, each with its items.
+# stored exactly once, each with its items, all of it readable.
 . tests/e2e/lib.sh
 M="$T/mail"
 N=6000
@@ -44,4 +44,15 @@ $BULLETIN --rules filters --store "$S" ingest "$M" >"$T/out" 2>&1; rc=$?
 check "re-run after the kills exits 0" test $rc = 0
 check "every message stored once" test "$(sqlite3 "$S" 'select count(*), count(distinct hash), count(distinct message_id) from messages')" = "$N|$N|$N"
 check "a further run finds only duplicates" sh -c "$BULLETIN --rules filters --store '$S' ingest '$M' | grep -q 'ingested 0 new, $N duplicate'"
+# the raw file took the killed runs' bytes too: what the store names in
+# it (messages, items' text) reads back whole
+$BULLETIN --store "$S" items --json >"$T/items" 2>"$T/items.err"; rc=$?
+check "every item's text reads back (exit $rc)" test $rc = 0 -a \
+	"$(wc -l <"$T/items")" = "$(sqlite3 "$S" 'select count(*) from items')"
+check "... none empty" python3 -c '
+import json, sys
+assert all(json.loads(l)["excerpt"] for l in open(sys.argv[1]))' "$T/items"
+$BULLETIN --store "$S" export --mbox "$T/all.mbox" 2>"$T/export.err"; rc=$?
+check "every message's raw bytes read back (export exit $rc)" test $rc = 0 -a \
+	"$(grep -c '^From ' "$T/all.mbox")" = "$N"
 done_testing
