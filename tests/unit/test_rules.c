@@ -406,6 +406,36 @@ test_phrase_long_space(void **state)
 			}
 		}
 	}
+	/* every character Vectorscan takes for white space (a match with
+	 * one of it) is one ws_short() knows (a match with nine) */
+	for (i = 1; i < 0x3100; i++) {
+		char one[16], nine[64];
+		unsigned char u[4];
+		size_t m = 0, j, o;
+
+		if (i >= 0xd800 && i < 0xe000)
+			continue;
+		if (i < 0x80) {
+			u[m++] = (unsigned char)i;
+		} else if (i < 0x800) {
+			u[m++] = (unsigned char)(0xc0 | i >> 6);
+			u[m++] = (unsigned char)(0x80 | (i & 0x3f));
+		} else {
+			u[m++] = (unsigned char)(0xe0 | i >> 12);
+			u[m++] = (unsigned char)(0x80 | (i >> 6 & 0x3f));
+			u[m++] = (unsigned char)(0x80 | (i & 0x3f));
+		}
+		memcpy(one, "audit", 5);
+		memcpy(one + 5, u, m);
+		memcpy(one + 5 + m, "office", 7);
+		memcpy(nine, "audit", 5);
+		for (j = 0, o = 5; j < 9; j++, o += m)
+			memcpy(nine + o, u, m);
+		memcpy(nine + o, "office", 7);
+		if (score_text(rs, one) != score_text(rs, nine))
+			fail_msg("U+%04zX: %d once, %d nine times", i,
+			    score_text(rs, one), score_text(rs, nine));
+	}
 	/* the long run elsewhere; the phrase's own space is short */
 	assert_int_equal(score_text(rs, "audit office\n\n\n\n\n\n\naudit office,"
 	    " audit\t\t\toffice"), 3);

@@ -614,12 +614,20 @@ test_item_text(void **state)
 	buf_reset(&b);
 	assert_int_equal(store_message_items(f->st, ids[0], text_cat, &b), 0);
 	assert_string_equal(b.data, "0:Some words about it.|1:|");
+	/* outside a transaction the text goes in its row, as in a store
+	 * from before the raw file took texts */
+	add_item(f->st, ids[0], 2, "Hall hire", NULL, NULL, NULL);
+	assert_int_equal(file_size(raw), bt + ITEM_BYTES + 18 + 2 * ITEM_BYTES);
+	buf_reset(&b);
+	assert_int_equal(store_message_items(f->st, ids[0], text_cat, &b), 0);
+	assert_string_equal(b.data, "0:Some words about it.|1:|"
+	    "2:Some words about it.|");
 
 	/* another message's tag (a raw file from elsewhere), bytes freed
 	 * under a reader: errors.  (A changed byte of the text is not
 	 * found out, no more than in SQLite's own file.) */
 	assert_int_equal(store_items(f->st, &q, count_items, &n), 0);
-	assert_int_equal(n, 4);
+	assert_int_equal(n, 5);
 	assert_int_equal(pwrite(fd, "0", 1, bt + 5), 1);
 	assert_int_equal(store_items(f->st, &q, count_items, &n), -1);
 	assert_int_equal(pwrite(fd, zeros, ITEM_BYTES, bt), ITEM_BYTES);
