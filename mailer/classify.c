@@ -591,8 +591,8 @@ compile_field(struct ruleset *rs, int f, char **re, struct cache *c,
 			*moved_r = 1;
 		} else {
 			rules_error(err, "rules", 0,
-			    "cannot compile the %s rules: %s", field_names[field],
-			    cerr->message);
+			    "cannot compile the %s rules: %s",
+			    field_names[field], cerr->message);
 		}
 		m->db[f] = NULL;
 		goto out;
