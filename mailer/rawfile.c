@@ -169,6 +169,12 @@ rawfile_write(struct rawfile *rf, int64_t at, const void *p, size_t len)
 	return 0;
 }
 
+void
+rawfile_drop(struct rawfile *rf)
+{
+	rf->wlen = 0;
+}
+
 int
 rawfile_sync(struct rawfile *rf)
 {

@@ -31,6 +31,9 @@ int rawfile_trim(struct rawfile *rf, int64_t size);
 int rawfile_write(struct rawfile *rf, int64_t at, const void *p, size_t len);
 /* Writes what is gathered, then fdatasync.  0 or -1 (logged). */
 int rawfile_sync(struct rawfile *rf);
+/* Forgets what is gathered: the transaction that wrote it kept none of
+ * it, and another writer may commit there next. */
+void rawfile_drop(struct rawfile *rf);
 /* Reads len bytes at offset at into memory rf owns, valid until the next
  * read.  0, or -1 (logged) when the file is short or unreadable. */
 int rawfile_read(struct rawfile *rf, int64_t at, size_t len,

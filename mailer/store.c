@@ -706,6 +706,9 @@ raw_reset(struct store *st)
 	st->raw_txn = st->raw_trimmed = st->raw_dirty = 0;
 	st->n_holes = 0;
 	st->tag_id = 0;
+	/* a commit synced what it kept; the rest is no one's */
+	if (st->raw)
+		rawfile_drop(st->raw);
 }
 
 int

@@ -558,6 +558,45 @@ test_raw_file(void **state)
 	buf_free(&b);
 }
 
+/* What a transaction wrote but kept none of (a duplicate; a rollback) is
+ * forgotten at its end: a later read must not write it over what
+ * another writer committed there since. */
+static void
+test_raw_not_kept(void **state)
+{
+	struct fx *f = *state;
+	struct buf b = BUF_INIT(0);
+	struct store *st2 = NULL;
+	char *err = NULL;
+	int64_t ids[3], id;
+
+	fill(f->st, ids);
+	assert_int_equal(store_open(f->path, &st2, &err), 0);
+	assert_int_equal(store_begin(f->st), 0);
+	assert_int_equal(add_msg(f->st, "Subject: a\n\nalpha\n", NULL, 400,
+	    &id), 1);
+	assert_int_equal(store_commit(f->st), 0);
+	assert_int_equal(store_begin(st2), 0);
+	assert_int_equal(add_msg(st2, "Subject: d\n\ndelta\n", NULL, 400,
+	    &id), 0);
+	assert_int_equal(store_commit(st2), 0);
+	assert_int_equal(read_all(f->st, &b), 0);
+	assert_non_null(strstr(b.data, "|Subject: d\n\ndelta\n"));
+
+	assert_int_equal(store_begin(f->st), 0);
+	assert_int_equal(add_msg(f->st, "Subject: x\n\nrolled\n", NULL, 500,
+	    &id), 0);
+	assert_int_equal(store_rollback(f->st), 0);
+	assert_int_equal(store_begin(st2), 0);
+	assert_int_equal(add_msg(st2, "Subject: e\n\nepsi\n", NULL, 500,
+	    &id), 0);
+	assert_int_equal(store_commit(st2), 0);
+	assert_int_equal(read_all(f->st, &b), 0);
+	assert_non_null(strstr(b.data, "|Subject: e\n\nepsi\n"));
+	store_close(&st2);
+	buf_free(&b);
+}
+
 static int
 text_cat(void *ctx, unsigned seq, const struct item *it)
 {
@@ -687,6 +726,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_raw_file, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_item_text, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_raw_not_kept, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_raw_symlink, setup,
 		    teardown),
