@@ -88,7 +88,7 @@ rawfile_trim(struct rawfile *rf, int64_t size)
 		return -1;
 	}
 	/* gathered bytes are a rolled-back writer's too */
-	rf->wlen = 0;
+	rawfile_drop(rf);
 	if (sb.st_size <= size)
 		return 0;
 	if (ftruncate(rf->fd, (off_t)size) < 0) {

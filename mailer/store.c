@@ -459,7 +459,8 @@ static const char *const stmt_sql[ST_N] = {
 	[ST_MSG_HASH] = "SELECT hash FROM messages WHERE id = ?1",
 };
 
-/* A deleted message's bytes in the raw file, freed once that commits. */
+/* A deleted message's bytes, or its items' text, in the raw file: freed
+ * once that commits. */
 struct hole {
 	int64_t at, len;
 };
@@ -851,13 +852,13 @@ raw_put(struct store *st, const struct store_msg *m)
 	return rawfile_write(st->raw, st->raw_end, m->raw, m->raw_len);
 }
 
-/* m's row is in: bytes raw_put wrote (r 0) are now its, and the next
- * message goes after them. */
+/* The row is in: the len bytes raw_put or text_put wrote (r 0) are now
+ * its, and the next write goes after them. */
 static void
-raw_taken(struct store *st, const struct store_msg *m, int r)
+raw_taken(struct store *st, int64_t len, int r)
 {
 	if (r == 0) {
-		st->raw_end += (int64_t)m->raw_len;
+		st->raw_end += len;
 		st->raw_dirty = 1;
 	}
 }
@@ -985,7 +986,7 @@ store_add_message(struct store *st, const struct store_msg *m,
 	stmt_done(s);
 	if (sqlite3_changes(st->db) == 1) {
 		*id_r = sqlite3_last_insert_rowid(st->db);
-		raw_taken(st, m, r);
+		raw_taken(st, (int64_t)m->raw_len, r);
 		/* its items' tag, without a look-up */
 		text_tag(st->tag, m->hash);
 		st->tag_id = *id_r;
@@ -1061,10 +1062,7 @@ store_add_item(struct store *st, int64_t msg_id, unsigned seq,
 	}
 	stmt_done(s);
 	item_id = sqlite3_last_insert_rowid(st->db);
-	if (r == 0) {
-		st->raw_end += TEXT_TAG + (int64_t)len;
-		st->raw_dirty = 1;
-	}
+	raw_taken(st, TEXT_TAG + (int64_t)len, r);
 
 	s = st->stmt[ST_ADD_LABEL];
 	for (i = 0; i < it->n_labels; i++) {
@@ -2719,7 +2717,7 @@ store_import_message(struct store *st, const struct store_msg *m,
 		return -1;
 	if (sqlite3_changes(st->db) == 1) {
 		*id_r = want_id;
-		raw_taken(st, m, put);
+		raw_taken(st, (int64_t)m->raw_len, put);
 		return 0;
 	}
 	/* the id is taken (the hash was not there): a new one */
